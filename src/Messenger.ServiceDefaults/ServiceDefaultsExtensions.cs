@@ -1,10 +1,14 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http.Resilience;
 using System.Text.Json.Serialization;
 
 namespace Messenger.ServiceDefaults;
@@ -27,7 +31,9 @@ public static class ServiceDefaultsExtensions
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {
-            http.AddStandardResilienceHandler();
+            // Retrying a POST could repeat its effect (or burn a one-time OAuth code); only safe
+            // methods are retried. Timeouts and the circuit breaker apply to all.
+            http.AddStandardResilienceHandler(options => options.Retry.DisableForUnsafeHttpMethods());
             http.AddServiceDiscovery();
         });
 
@@ -37,9 +43,19 @@ public static class ServiceDefaultsExtensions
             options.SerializerOptions.DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull;
         });
 
+        // JSON APIs need little; a larger body is refused with 413 before it is buffered.
+        // Upload endpoints raise the limit for themselves.
+        var maxBody = builder.Configuration.GetValue<long?>("Http:MaxRequestBodyBytes") ?? 1024 * 1024;
+        builder.Services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = maxBody);
+
         builder.AddProblemDetailsForEveryError();
         builder.Services.AddOpenApiWithBearer();
         builder.Services.AddRequestTimeouts();
+
+        // The gateway on loopback forwards the client's address; KnownProxies defaults to loopback,
+        // so a remote client cannot spoof it.
+        builder.Services.Configure<ForwardedHeadersOptions>(options =>
+            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto);
         return builder;
     }
 
@@ -47,10 +63,10 @@ public static class ServiceDefaultsExtensions
     public static WebApplication MapDefaultEndpoints(this WebApplication app)
     {
         app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = check => check.Tags.Contains(LiveTag) })
-            .DisableHttpMetrics();
+            .DisableHttpMetrics().AllowAnonymous();
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { ResponseWriter = HealthResponseWriter.WriteAsync })
-            .DisableHttpMetrics();
-        app.MapOpenApi();
+            .DisableHttpMetrics().AllowAnonymous();
+        app.MapOpenApi().AllowAnonymous();
         return app;
     }
 
@@ -60,6 +76,7 @@ public static class ServiceDefaultsExtensions
     /// </summary>
     public static WebApplication UseServiceDefaults(this WebApplication app)
     {
+        app.UseForwardedHeaders();
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -22,6 +23,8 @@ public static class AuthenticationExtensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<ISessionRevocations, RedisSessionRevocations>();
+        builder.Services.AddSingleton<SessionActivity>();
+        builder.Services.TryAddSingleton(TimeProvider.System);
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         builder.Services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
@@ -48,6 +51,7 @@ public static class AuthenticationExtensions
                 configure?.Invoke(options);
             });
 
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, RoutingRejectionPassThrough>();
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
         return builder;
@@ -85,6 +89,9 @@ public static class AuthenticationExtensions
         if (await revocations.IsRevokedAsync(sessionId))
         {
             context.Fail("The session was revoked.");
+            return;
         }
+
+        context.HttpContext.RequestServices.GetRequiredService<SessionActivity>().Touch(sessionId);
     }
 }
