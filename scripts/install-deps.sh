@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Installs the servers the messenger runs and tests against (PostgreSQL, Redis and, with
+# --browser, Chromium) from Debian/Ubuntu packages. Safe to run again: it installs only what is
+# missing and calls `apt-get update` only when something has to be installed.
+#
+# The packaged services are stopped afterwards: the messenger starts its own PostgreSQL and
+# Redis processes on free ports, so a system-wide instance is never needed.
+set -euo pipefail
+
+want_browser=false
+for arg in "$@"; do
+  case "$arg" in
+    --browser) want_browser=true ;;
+    -h|--help)
+      echo "usage: $0 [--browser]"
+      echo "  installs postgresql and redis-server (and chromium with --browser) when missing"
+      exit 0 ;;
+    *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1; then
+  as_root=(sudo)
+else
+  as_root=()
+fi
+
+have_postgres() {
+  local dir
+  for dir in /usr/lib/postgresql/*/bin; do
+    [ -x "$dir/initdb" ] && [ -x "$dir/postgres" ] && [ -x "$dir/pg_ctl" ] && return 0
+  done
+  return 1
+}
+have_redis() { command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; }
+have_chromium() { [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null 2>&1; }
+
+missing=()
+have_postgres || missing+=(postgresql)
+have_redis || missing+=(redis-server)
+if $want_browser && ! have_chromium; then missing+=(chromium); fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: nothing to install (postgresql, redis-server$($want_browser && echo ', chromium') present)"
+  exit 0
+fi
+
+if [ "$(id -u)" -ne 0 ] && [ ${#as_root[@]} -eq 0 ]; then
+  echo "install-deps: missing ${missing[*]}; run this script as root or install sudo" >&2
+  exit 1
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "install-deps: missing ${missing[*]}, but apt-get is not available; install them with your package manager" >&2
+  exit 1
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+
+# Package scripts may start a system-wide cluster on 5432 or redis on 6379; the messenger never
+# uses them. Where there is no init system these commands fail, which is fine.
+for pkg in "${missing[@]}"; do
+  case "$pkg" in
+    postgresql) "${as_root[@]}" service postgresql stop >/dev/null 2>&1 || true ;;
+    redis-server) "${as_root[@]}" service redis-server stop >/dev/null 2>&1 || true ;;
+  esac
+done
+
+have_postgres || { echo "install-deps: postgresql server binaries still not found under /usr/lib/postgresql/*/bin" >&2; exit 1; }
+have_redis || { echo "install-deps: redis-server still not found" >&2; exit 1; }
+if $want_browser; then have_chromium || { echo "install-deps: chromium still not found" >&2; exit 1; }; fi
+
+echo "install-deps: installed ${missing[*]}"
