@@ -40,7 +40,9 @@ have_chromium() { [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev
 missing=()
 have_postgres || missing+=(postgresql)
 have_redis || missing+=(redis-server)
-if $want_browser && ! have_chromium; then missing+=(chromium); fi
+# Without recommends, chromium comes with no Latin fonts of web-common metrics; pages rendered in
+# browser tests should look as they do for users.
+if $want_browser && ! have_chromium; then missing+=(chromium fonts-liberation); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: nothing to install (postgresql, redis-server$($want_browser && echo ', chromium') present)"
