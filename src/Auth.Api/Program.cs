@@ -14,5 +14,3 @@ app.MapOAuthApi();
 app.MapKeysApi();
 app.MapDefaultEndpoints();
 app.Run();
-
-public partial class Program;

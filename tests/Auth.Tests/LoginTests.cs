@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using Auth.Tests.Infrastructure;
+using Messenger.Testing.Services;
 using Messenger.Testing;
 
 namespace Auth.Tests;
@@ -8,14 +9,14 @@ namespace Auth.Tests;
 public sealed class LoginTests(LoginTests.App app) : IClassFixture<LoginTests.App>
 {
     /// <summary>Small limits so the throttle is reached in a few requests.</summary>
-    public sealed class App(TestServers servers) : AuthApp(servers)
+    public sealed class App : AuthApp
     {
-        protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+        public App(TestServers servers) : base(servers)
         {
-            ["LoginThrottle:MaxFailuresPerAccount"] = "3",
-            ["LoginThrottle:MaxFailuresPerAddress"] = "5",
-            ["LoginThrottle:Window"] = "00:10:00",
-        };
+            Settings["LoginThrottle:MaxFailuresPerAccount"] = "3";
+            Settings["LoginThrottle:MaxFailuresPerAddress"] = "5";
+            Settings["LoginThrottle:Window"] = "00:10:00";
+        }
     }
 
     private readonly HttpClient _client = app.CreateClient();

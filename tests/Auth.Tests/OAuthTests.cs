@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Auth.Tests.Infrastructure;
+using Messenger.Testing.Services;
 using Messenger.Testing;
 
 namespace Auth.Tests;
@@ -14,17 +15,13 @@ public sealed class OAuthTests(OAuthTests.App app) : IClassFixture<OAuthTests.Ap
     {
         public TestOidcProvider Provider { get; private set; } = null!;
 
-        protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
-        {
-            ["OAuth:Providers:local:Authority"] = Provider.Authority.ToString(),
-            ["OAuth:Providers:local:ClientId"] = TestOidcProvider.ClientId,
-            ["OAuth:Providers:local:DisplayName"] = "Local ID",
-            ["OAuth:Providers:local:RequireHttps"] = "false",
-        };
-
         public override async ValueTask InitializeAsync()
         {
             Provider = await TestOidcProvider.StartAsync(await Servers.Postgres.CreateDatabaseAsync("oidc"));
+            Settings["OAuth:Providers:local:Authority"] = Provider.Authority.ToString();
+            Settings["OAuth:Providers:local:ClientId"] = TestOidcProvider.ClientId;
+            Settings["OAuth:Providers:local:DisplayName"] = "Local ID";
+            Settings["OAuth:Providers:local:RequireHttps"] = "false";
             await base.InitializeAsync();
         }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using Auth.Tests.Infrastructure;
+using Messenger.Testing.Services;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Auth.Tests;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Auth.Tests.Infrastructure;
+using Messenger.Testing.Services;
 
 namespace Auth.Tests;
 

@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Auth.Api.Tokens;
 using Auth.Tests.Infrastructure;
+using Messenger.Testing.Services;
 using Messenger.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -12,11 +13,11 @@ namespace Auth.Tests;
 public sealed class SigningKeyTests(SigningKeyTests.App app) : IClassFixture<SigningKeyTests.App>
 {
     /// <summary>Auth on a clock the test moves.</summary>
-    public sealed class App(TestServers servers) : AuthApp(servers)
+    public sealed class App : AuthApp
     {
-        public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
+        public App(TestServers servers) : base(servers) => TestServices = services => services.AddSingleton<TimeProvider>(Clock);
 
-        protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<TimeProvider>(Clock);
+        public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
     }
 
     private SigningKeyRing Ring => app.Services.GetRequiredService<SigningKeyRing>();
@@ -63,13 +64,12 @@ public sealed class SigningKeyTests(SigningKeyTests.App app) : IClassFixture<Sig
     }
 
     /// <summary>Another Auth instance on the first one's database and clock.</summary>
-    private sealed class SameDatabaseApp(App first) : AuthApp(first.Servers)
+    private sealed class SameDatabaseApp : AuthApp
     {
-        protected override IReadOnlyDictionary<string, string?> Settings => new Dictionary<string, string?>
+        public SameDatabaseApp(App first) : base(first.Servers)
         {
-            ["ConnectionStrings:auth"] = first.Services.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>()["ConnectionStrings:auth"],
-        };
-
-        protected override void ConfigureServices(IServiceCollection services) => services.AddSingleton<TimeProvider>(first.Clock);
+            Settings["ConnectionStrings:auth"] = first.DatabaseConnectionString;
+            TestServices = services => services.AddSingleton<TimeProvider>(first.Clock);
+        }
     }
 }

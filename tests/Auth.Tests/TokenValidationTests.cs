@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Auth.Api.Tokens;
 using Auth.Tests.Infrastructure;
+using Messenger.Testing.Services;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;

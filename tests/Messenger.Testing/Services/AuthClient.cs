@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Xunit;
 
-namespace Auth.Tests.Infrastructure;
+namespace Messenger.Testing.Services;
 
 /// <summary>The JSON a client gets back with tokens (DESIGN §3a), read by name as a client would.</summary>
 public sealed record Tokens(Guid UserId, string Username, Guid SessionId, string AccessToken, string RefreshToken, string TokenType, int ExpiresIn);
@@ -26,22 +27,4 @@ public static class AuthClient
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<Tokens>())!;
     }
-
-    /// <summary>Asserts an RFC 9457 problem response and returns its body.</summary>
-    public static async Task<JsonElement> AssertProblemAsync(this HttpResponseMessage response, HttpStatusCode status)
-    {
-        Assert.Equal(status, response.StatusCode);
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
-        Assert.Equal((int)status, body.GetProperty("status").GetInt32());
-        Assert.False(string.IsNullOrEmpty(body.GetProperty("title").GetString()));
-        Assert.False(string.IsNullOrEmpty(body.GetProperty("traceId").GetString()));
-        Assert.DoesNotContain("   at ", body.ToString(), StringComparison.Ordinal);
-        return body;
-    }
-
-    public static string[] FieldErrors(this JsonElement problem, string field) =>
-        problem.GetProperty("errors").TryGetProperty(field, out var errors)
-            ? [.. errors.EnumerateArray().Select(e => e.GetString()!)]
-            : [];
 }
