@@ -44,7 +44,7 @@ internal sealed class KafkaConsumer(IOptions<EventBusOptions> options, IHostEnvi
             SessionTimeoutMs = settings.Kafka.SessionTimeoutMs,
         };
         using var consumer = new ConsumerBuilder<string, byte[]>(config)
-            .SetErrorHandler((_, error) => logger.LogWarning("Kafka consumer error in group {Group} {Code}: {Reason}", group, error.Code, error.Reason))
+            .SetErrorHandler((_, error) => logger.Log(KafkaHeaders.Severity(error), "Kafka consumer error in group {Group} {Code}: {Reason}", group, error.Code, error.Reason))
             .SetLogHandler((_, message) => logger.LogDebug("librdkafka {Facility}: {Message}", message.Facility, message.Message))
             .SetPartitionsRevokedHandler((c, _) => CommitStored(c, group))
             .Build();

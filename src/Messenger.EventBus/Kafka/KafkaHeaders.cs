@@ -1,11 +1,19 @@
 using System.Text;
 using Confluent.Kafka;
 using Messenger.EventBus.Transport;
+using Microsoft.Extensions.Logging;
 
 namespace Messenger.EventBus.Kafka;
 
 internal static class KafkaHeaders
 {
+    /// <summary>
+    /// librdkafka reports every failed connection attempt, many a second while a broker is down; it
+    /// reconnects by itself, so those are debug noise next to the "all brokers down" warning.
+    /// </summary>
+    public static LogLevel Severity(Error error) =>
+        error.IsFatal ? LogLevel.Error : error.Code == ErrorCode.Local_Transport ? LogLevel.Debug : LogLevel.Warning;
+
     public static Headers From(TransportMessage message)
     {
         var headers = new Headers

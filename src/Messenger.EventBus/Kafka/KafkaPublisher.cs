@@ -103,7 +103,7 @@ internal sealed class KafkaPublisher(IOptions<EventBusOptions> options, IHostEnv
                         broken = true;
                     }
 
-                    logger.LogWarning("Kafka producer error {Code}: {Reason}", error.Code, error.Reason);
+                    logger.Log(KafkaHeaders.Severity(error), "Kafka producer error {Code}: {Reason}", error.Code, error.Reason);
                 })
                 .SetLogHandler((_, message) => logger.LogDebug("librdkafka {Facility}: {Message}", message.Facility, message.Message))
                 .Build();
