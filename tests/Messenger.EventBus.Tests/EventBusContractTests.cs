@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using Messenger.Contracts;
 using Messenger.EventBus.Consumers;
@@ -215,6 +216,32 @@ public abstract class EventBusContractTests(TestServers servers)
         Assert.Equal([1, 3], probe.Handled.Select(h => h.Event.Seq));
         await using var db = TestDbContext.Open(database);
         Assert.Equal(["ping 1", "ping 3"], await db.Notes.Select(n => n.Text).Order().ToListAsync(Cancellation));
+    }
+
+    [Fact]
+    public async Task Handler_runs_in_the_trace_of_the_work_that_wrote_the_event()
+    {
+        using var source = new ActivitySource("Messenger.EventBus.Tests");
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "Messenger.EventBus.Tests" or "Messenger.EventBus",
+            Sample = (ref _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        await using var environment = await CreateEnvironmentAsync();
+        var database = await TestDbContext.CreateDatabaseAsync(Servers.Postgres);
+        var probe = new Probe();
+        await using var host = await BusHost.StartAsync(environment, probe, Pings(), database);
+
+        ActivityTraceId request;
+        using (var activity = source.StartActivity("POST /notes"))
+        {
+            request = activity!.TraceId;
+            await WriteNoteWithEventAsync(host, new Pinged("alice", 1), commit: true);
+        }
+
+        await Eventually.UntilAsync(() => !probe.Handled.IsEmpty, "the event handled");
+        Assert.Equal(request, probe.Traces[probe.Handled.Single().EventId]);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Messenger.EventBus.Consumers;
 
 namespace Messenger.EventBus.Tests.Infrastructure;
@@ -11,6 +12,9 @@ public sealed class Probe
     public ConcurrentQueue<EventContext<Pinged>> Handled { get; } = new();
 
     public ConcurrentQueue<(string Group, Guid EventId, int Attempt)> Attempts { get; } = new();
+
+    /// <summary>The trace each handled event's handler ran in.</summary>
+    public ConcurrentDictionary<Guid, ActivityTraceId?> Traces { get; } = new();
 
     public IReadOnlyList<EventContext<Pinged>> HandledBy(string group) => Handled.Where(h => h.ConsumerGroup == group).ToList();
 
@@ -41,6 +45,7 @@ public sealed class PingHandler(Probe probe) : IEventHandler<Pinged>
                 break;
         }
 
+        probe.Traces[context.EventId] = Activity.Current?.TraceId;
         probe.Handled.Enqueue(context);
     }
 }
