@@ -5,10 +5,12 @@ using Messenger.EventBus.Consumers;
 using Messenger.EventBus.Outbox;
 using Messenger.EventBus.Tests.Infrastructure;
 using Messenger.EventBus.Transport;
+using Messenger.ServiceDefaults.Redis;
 using Messenger.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using StackExchange.Redis;
 
 namespace Messenger.EventBus.Tests;
 
@@ -362,6 +364,35 @@ public sealed class RedisStreamsTransportTests(TestServers servers) : EventBusCo
         privateServer
             ? new RedisEnvironment(await RedisServer.StartAsync(TestContext.Current.CancellationToken), ownsServer: true)
             : new RedisEnvironment(Servers.Redis, ownsServer: false);
+
+    [Fact]
+    public async Task Poison_event_stays_unacknowledged_while_its_dead_letter_cannot_be_written()
+    {
+        await using var environment = await CreateEnvironmentAsync();
+        var probe = new Probe();
+        await using var host = await BusHost.StartAsync(environment, probe, services =>
+            services.AddEventConsumer("notification").Handle<Pinged, PingHandler>());
+        var redis = host.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+        var keyspace = host.Services.GetRequiredService<RedisKeyspace>();
+        var deadLetterStream = keyspace.Key(Topics.DeadLetter(Pinged.TopicName));
+        // A plain string where the dead-letter stream belongs makes every XADD to it fail (WRONGTYPE).
+        await redis.StringSetAsync(deadLetterStream, "in the way");
+        var poison = BusHost.Message(new Pinged("alice", 1, PingBehavior.AlwaysFail));
+
+        await host.PublishAsync(poison);
+
+        // Three attempts, a failed dead-letter write, then the same entry again: it was not acknowledged.
+        await Eventually.UntilAsync(() => probe.InvocationsOf(poison.EventId) >= 6, "the poison event delivered a second time");
+        var pending = await redis.StreamPendingAsync(keyspace.Key(Pinged.TopicName), "notification");
+        Assert.Equal(1, pending.PendingMessageCount);
+
+        await redis.KeyDeleteAsync(deadLetterStream);
+        await using var deadLetters = DeadLetterReader.Start(host, Pinged.TopicName);
+        await Eventually.UntilAsync(() => !deadLetters.Messages.IsEmpty, "the poison event parked once the dead-letter stream is writable");
+        await Eventually.UntilAsync(async () => (await redis.StreamPendingAsync(keyspace.Key(Pinged.TopicName), "notification")).PendingMessageCount == 0,
+            "the poison event acknowledged after it was parked");
+        Assert.Equal(poison.EventId.ToString(), Assert.Single(deadLetters.Messages).EventId);
+    }
 }
 
 public sealed class KafkaTransportTests(TestServers servers) : EventBusContractTests(servers)
