@@ -6,7 +6,7 @@ using Messenger.Testing;
 
 // Usage: dotnet run -c Release --project bench/EventBus.Bench [-- events-per-run runs]
 var events = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 30_000;
-var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3;
+var runs = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 5;
 
 Console.WriteLine($"Starting PostgreSQL and Redis; {runs} runs of {events:N0} events per transport.");
 await using var postgres = await PostgresServer.StartAsync();
