@@ -1,0 +1,105 @@
+namespace Chat.Api.Domain;
+
+/// <summary>What a message may contain. Each check returns a sentence for the client, or null when fine.</summary>
+public static class ContentRules
+{
+    public const int TextMaxLength = 4_000;
+    public const int ClientMessageIdMaxLength = 100;
+    public const int NameMaxLength = 255;
+    public const int UrlMaxLength = 2_048;
+    public const int MimeTypeMaxLength = 255;
+    public const int EmojiMaxLength = 32;
+    public const long MaxAttachmentSize = 4L * 1024 * 1024 * 1024;
+
+    public static string? CheckClientMessageId(string? clientMessageId) =>
+        string.IsNullOrWhiteSpace(clientMessageId) ? "A clientMessageId is required."
+        : clientMessageId.Length > ClientMessageIdMaxLength ? $"The clientMessageId is longer than {ClientMessageIdMaxLength} characters."
+        : null;
+
+    public static string? Check(MessageContent? content)
+    {
+        if (content is null)
+        {
+            return "Content is required.";
+        }
+
+        switch (content.Kind)
+        {
+            case "text":
+                if (string.IsNullOrWhiteSpace(content.Text))
+                {
+                    return "A text message needs non-empty text.";
+                }
+
+                if (content.Text.Length > TextMaxLength)
+                {
+                    return $"The text is longer than {TextMaxLength} characters.";
+                }
+
+                return content.Url is null && content.AttachmentId is null && content.Name is null && content.Size is null && content.MimeType is null
+                    ? null
+                    : "A text message carries only text.";
+            case "image":
+            case "file":
+                return CheckAttachment(content);
+            default:
+                return "Content kind must be 'text', 'image' or 'file'.";
+        }
+    }
+
+    private static string? CheckAttachment(MessageContent content)
+    {
+        if (content.Url is null == content.AttachmentId is null)
+        {
+            return "An attachment needs exactly one of url or attachmentId.";
+        }
+
+        if (content.Url is not null
+            && (content.Url.Length > UrlMaxLength
+                || !Uri.TryCreate(content.Url, UriKind.Absolute, out var uri)
+                || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp)))
+        {
+            return "The url must be an absolute http or https URL of at most 2048 characters.";
+        }
+
+        if (content.AttachmentId is { Length: 0 or > 100 })
+        {
+            return "The attachmentId must be 1 to 100 characters.";
+        }
+
+        if (string.IsNullOrWhiteSpace(content.Name) || content.Name.Length > NameMaxLength)
+        {
+            return $"An attachment needs a name of 1 to {NameMaxLength} characters.";
+        }
+
+        if (content.Size is not { } size || size < 0 || size > MaxAttachmentSize)
+        {
+            return "An attachment needs its size in bytes (0 to 4 GiB).";
+        }
+
+        if (string.IsNullOrWhiteSpace(content.MimeType) || content.MimeType.Length > MimeTypeMaxLength || !content.MimeType.Contains('/', StringComparison.Ordinal))
+        {
+            return "An attachment needs a mimeType such as image/png.";
+        }
+
+        if (content.Kind == "image" && !content.MimeType.StartsWith("image/", StringComparison.OrdinalIgnoreCase))
+        {
+            return "An image needs an image/* mimeType.";
+        }
+
+        return content.Text is { Length: > TextMaxLength } ? $"The caption is longer than {TextMaxLength} characters." : null;
+    }
+
+    public static string? CheckEmoji(string? emoji) =>
+        string.IsNullOrWhiteSpace(emoji) || emoji.Length > EmojiMaxLength || emoji.Any(char.IsWhiteSpace)
+            ? $"A reaction is one emoji (1 to {EmojiMaxLength} characters, no spaces)."
+            : null;
+
+    /// <summary>A short plain-text summary for notifications.</summary>
+    public static string Preview(MessageContent content) => content.Kind switch
+    {
+        "text" => content.Text!.Length <= 140 ? content.Text : content.Text[..140] + "…",
+        "image" => "📷 " + (content.Name ?? "Photo"),
+        _ => "📎 " + (content.Name ?? "File"),
+    };
+}
