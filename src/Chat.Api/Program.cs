@@ -7,8 +7,8 @@ builder.AddServiceDefaults();
 builder.AddChatServices();
 
 var app = builder.Build();
-app.UseServiceDefaults();
 app.UseChatSockets();
+app.UseServiceDefaults();
 app.MapConversationsApi();
 app.MapMessagesApi();
 app.MapDefaultEndpoints();

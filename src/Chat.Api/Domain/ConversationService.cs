@@ -67,7 +67,7 @@ internal sealed class ConversationService(ChatDbContext db, ConversationDirector
             return Result.Ok<ConversationView>(existing);
         }
 
-        var now = time.GetUtcNow();
+        var now = time.GetStorableNow();
         var conversation = new ConversationRow
         {
             Id = Guid.CreateVersion7(now),
@@ -78,7 +78,7 @@ internal sealed class ConversationService(ChatDbContext db, ConversationDirector
             LastActivityAt = now,
         };
         conversation.Members.Add(new MemberRow { UserId = me, Role = MemberRoles.Member, JoinedAt = now });
-        conversation.Members.Add(new MemberRow { UserId = otherId, Role = MemberRoles.Member, JoinedAt = now.AddTicks(1) });
+        conversation.Members.Add(new MemberRow { UserId = otherId, Role = MemberRoles.Member, JoinedAt = now.AddTicks(10) });
         db.Conversations.Add(conversation);
         try
         {
@@ -114,7 +114,7 @@ internal sealed class ConversationService(ChatDbContext db, ConversationDirector
             return Result.Invalid<ConversationView>("memberIds", unknown);
         }
 
-        var now = time.GetUtcNow();
+        var now = time.GetStorableNow();
         var conversation = new ConversationRow
         {
             Id = Guid.CreateVersion7(now),
@@ -127,7 +127,7 @@ internal sealed class ConversationService(ChatDbContext db, ConversationDirector
         conversation.Members.Add(new MemberRow { UserId = me, Role = MemberRoles.Owner, JoinedAt = now });
         for (var i = 0; i < others.Count; i++)
         {
-            conversation.Members.Add(new MemberRow { UserId = others[i], Role = MemberRoles.Member, JoinedAt = now.AddTicks(i + 1) });
+            conversation.Members.Add(new MemberRow { UserId = others[i], Role = MemberRoles.Member, JoinedAt = now.AddTicks(10 * (i + 1)) });
         }
 
         db.Conversations.Add(conversation);
@@ -183,11 +183,11 @@ internal sealed class ConversationService(ChatDbContext db, ConversationDirector
             return Result.Invalid<ConversationView>("userIds", unknown);
         }
 
-        var now = time.GetUtcNow();
+        var now = time.GetStorableNow();
         for (var i = 0; i < newIds.Count; i++)
         {
             // New members start with the history unread from the moment they joined.
-            conversation.Members.Add(new MemberRow { UserId = newIds[i], Role = MemberRoles.Member, JoinedAt = now.AddTicks(i), LastReadSeq = conversation.LastSeq });
+            conversation.Members.Add(new MemberRow { UserId = newIds[i], Role = MemberRoles.Member, JoinedAt = now.AddTicks(10 * i), LastReadSeq = conversation.LastSeq });
         }
 
         await db.SaveChangesAsync(cancellationToken);

@@ -25,7 +25,7 @@ internal sealed class MessageActions(
             return MessageChange.NotFound;
         }
 
-        var change = await store.EditAsync(conversationId, messageId, userId, content, time.GetUtcNow(), cancellationToken);
+        var change = await store.EditAsync(conversationId, messageId, userId, content, time.GetStorableNow(), cancellationToken);
         Announce(conversation, change, withEvent: true);
         return change;
     }
@@ -37,7 +37,7 @@ internal sealed class MessageActions(
             return MessageChange.NotFound;
         }
 
-        var change = await store.DeleteAsync(conversationId, messageId, userId, time.GetUtcNow(), cancellationToken);
+        var change = await store.DeleteAsync(conversationId, messageId, userId, time.GetStorableNow(), cancellationToken);
         Announce(conversation, change, withEvent: true);
         return change;
     }
@@ -66,36 +66,31 @@ internal sealed class MessageActions(
             return null;
         }
 
-        var now = time.GetUtcNow();
+        var now = time.GetStorableNow();
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        long position;
-        bool advanced;
+        long? advancedTo;
         await using (var command = new NpgsqlCommand(
-            "WITH old AS (SELECT last_read_seq FROM conversation_members WHERE conversation_id = $1 AND user_id = $2 FOR UPDATE) " +
-            "UPDATE conversation_members m SET last_read_seq = GREATEST(m.last_read_seq, LEAST($3, c.last_seq)) FROM conversations c " +
-            "WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id " +
-            "RETURNING m.last_read_seq, (SELECT last_read_seq FROM old)",
+            "UPDATE conversation_members m SET last_read_seq = LEAST($3, c.last_seq) FROM conversations c " +
+            "WHERE m.conversation_id = $1 AND m.user_id = $2 AND c.id = m.conversation_id AND m.last_read_seq < LEAST($3, c.last_seq) " +
+            "RETURNING m.last_read_seq",
             connection,
             transaction))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = conversationId });
             command.Parameters.Add(new NpgsqlParameter { Value = userId });
             command.Parameters.Add(new NpgsqlParameter { Value = seq });
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return null;
-            }
-
-            position = reader.GetInt64(0);
-            advanced = position > reader.GetInt64(1);
+            advancedTo = await command.ExecuteScalarAsync(cancellationToken) as long?;
         }
 
-        if (!advanced)
+        if (advancedTo is not { } position)
         {
+            // Already read that far (or the member left meanwhile): report where the position is.
             await transaction.RollbackAsync(cancellationToken);
-            return position;
+            await using var current = dataSource.CreateCommand("SELECT last_read_seq FROM conversation_members WHERE conversation_id = $1 AND user_id = $2");
+            current.Parameters.Add(new NpgsqlParameter { Value = conversationId });
+            current.Parameters.Add(new NpgsqlParameter { Value = userId });
+            return await current.ExecuteScalarAsync(cancellationToken) as long?;
         }
 
         await using (var insert = new NpgsqlBatch(connection, transaction))

@@ -71,7 +71,10 @@ public static class ChatServiceExtensions
         return builder;
     }
 
-    /// <summary>Lets <c>GET /chat</c> upgrade to the chat socket.</summary>
+    /// <summary>
+    /// Lets <c>GET /chat</c> upgrade to the chat socket. Goes before authentication, which reads the
+    /// token from <c>?access_token=</c> only for requests it can see are WebSocket upgrades.
+    /// </summary>
     public static WebApplication UseChatSockets(this WebApplication app)
     {
         app.UseWebSockets();

@@ -93,7 +93,7 @@ internal sealed partial class MessageWriter : BackgroundService
         IReadOnlyList<AppendOutcome> outcomes;
         try
         {
-            outcomes = await store.AppendAsync(messages, time.GetUtcNow(), cancellationToken);
+            outcomes = await store.AppendAsync(messages, time.GetStorableNow(), cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
