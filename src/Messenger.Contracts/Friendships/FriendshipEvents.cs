@@ -40,3 +40,18 @@ public sealed record FriendRemoved(Guid UserId, Guid FriendId, DateTimeOffset Re
     public static string Topic => Topics.Friendships;
     public string PartitionKey => FriendshipKeys.Pair(UserId, FriendId);
 }
+
+/// <summary>
+/// A pending request ended without an answer from the addressee: the sender withdrew it, or one of
+/// the two blocked the other. <see cref="Reason"/> is <c>withdrawn</c> or <c>blocked</c>.
+/// </summary>
+public sealed record FriendRequestCancelled(Guid RequestId, Guid FromUserId, Guid ToUserId, string Reason, DateTimeOffset CancelledAt)
+    : IIntegrationEvent
+{
+    public const string Withdrawn = "withdrawn";
+    public const string Blocked = "blocked";
+
+    public static string EventType => "FriendRequestCancelled";
+    public static string Topic => Topics.Friendships;
+    public string PartitionKey => FriendshipKeys.Pair(FromUserId, ToUserId);
+}
