@@ -14,9 +14,10 @@ public static class AuthClient
 
     public static string NewUsername(string stem = "user") => stem + Guid.NewGuid().ToString("N")[..10];
 
-    public static async Task<Tokens> RegisterAsync(this HttpClient client, string? username = null, string password = Password, string? email = null)
+    public static async Task<Tokens> RegisterAsync(
+        this HttpClient client, string? username = null, string password = Password, string? email = null, string? displayName = null)
     {
-        using var response = await client.PostAsJsonAsync("/register", new { username = username ?? NewUsername(), password, email });
+        using var response = await client.PostAsJsonAsync("/register", new { username = username ?? NewUsername(), password, email, displayName });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         return (await response.Content.ReadFromJsonAsync<Tokens>())!;
     }
