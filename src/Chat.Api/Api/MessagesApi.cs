@@ -2,6 +2,7 @@ using Chat.Api.Data;
 using Chat.Api.Domain;
 using Chat.Api.Realtime;
 using Messenger.ServiceDefaults.Authentication;
+using System.Text.Json.Serialization;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -30,7 +31,7 @@ public static class MessagesApi
         return app;
     }
 
-    public sealed record MessageList(IReadOnlyList<ChatMessage> Items, string? NextCursor);
+    public sealed record MessageList(IReadOnlyList<ChatMessage> Items, [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? NextCursor);
 
     public sealed record SendRequest(string? ClientMessageId, MessageContent? Content, Guid? ReplyTo);
 

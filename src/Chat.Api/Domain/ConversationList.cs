@@ -17,7 +17,9 @@ public sealed record ConversationListItem(
     long UnreadCount,
     long LastReadSeq);
 
-public sealed record ConversationPage(IReadOnlyList<ConversationListItem> Items, string? NextCursor);
+public sealed record ConversationPage(
+    IReadOnlyList<ConversationListItem> Items,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.Never)] string? NextCursor);
 
 /// <summary>
 /// The user's conversations by last activity, newest first, keyset-paged on (last activity, id).

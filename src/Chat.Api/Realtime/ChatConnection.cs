@@ -23,6 +23,7 @@ internal sealed class ChatConnection
     private readonly HashSet<Guid> focused = [];
     private WebSocket? socket;
     private int closing;
+    private volatile bool ended;
 
     public ChatConnection(Guid userId, Guid sessionId, string username, ChatOptions options)
     {
@@ -59,7 +60,11 @@ internal sealed class ChatConnection
             return true;
         }
 
-        Drop("The client did not keep up with its messages.");
+        if (!ended)
+        {
+            Drop("The client did not keep up with its messages.");
+        }
+
         return false;
     }
 
@@ -81,8 +86,22 @@ internal sealed class ChatConnection
     public void Drop(string reason)
     {
         DropReason ??= reason;
+        End();
+        try
+        {
+            socket?.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already closed and cleaned up.
+        }
+    }
+
+    /// <summary>No more frames are accepted; the ones queued are still sent.</summary>
+    private void End()
+    {
+        ended = true;
         outgoing.Writer.TryComplete();
-        socket?.Abort();
     }
 
     public IReadOnlyCollection<Guid> Focused
@@ -134,7 +153,7 @@ internal sealed class ChatConnection
         }
         finally
         {
-            outgoing.Writer.TryComplete();
+            End();
             await sending;
         }
     }
@@ -246,7 +265,14 @@ internal sealed class ChatConnection
     private static async Task AbortUnlessClosedAsync(WebSocket webSocket)
     {
         await Task.Delay(CloseHandshakeTimeout);
-        webSocket.Abort();
+        try
+        {
+            webSocket.Abort();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The handshake completed and the socket is gone.
+        }
     }
 
     private readonly record struct Outgoing(byte[]? Frame, WebSocketCloseStatus? CloseStatus, string? CloseReason);

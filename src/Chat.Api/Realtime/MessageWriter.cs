@@ -79,7 +79,15 @@ internal sealed partial class MessageWriter : BackgroundService
                     messages.Add(send.Message);
                 }
 
-                await WriteBatchAsync(batch, messages, stoppingToken);
+                try
+                {
+                    await WriteBatchAsync(batch, messages, stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    // The writer must outlive any one batch; senders without an ack resend.
+                    LogWriterFault(logger, ex);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -130,6 +138,9 @@ internal sealed partial class MessageWriter : BackgroundService
             outboxSignal.Notify();
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The message writer failed after storing a batch")]
+    private static partial void LogWriterFault(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} messages could not be stored; their senders were told to resend")]
     private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
