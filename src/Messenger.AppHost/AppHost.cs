@@ -1,0 +1,18 @@
+using Messenger.AppHost;
+using Messenger.AppHost.LocalServers;
+using Microsoft.Extensions.DependencyInjection;
+
+var builder = DistributedApplication.CreateBuilder(args);
+builder.Services.AddHostedService<ResourceFailureLog>();
+builder.Services.AddHostedService<ServiceShutdown>();
+
+// Containers are not assumed: PostgreSQL and Redis run as local executables whose data lives under
+// <repo>/.data (or Messenger:DataDirectory), so it survives restarts of the app host.
+var dataDirectory = LocalDataDirectory.Resolve(builder);
+var postgres = builder.AddLocalPostgres("postgres", dataDirectory);
+var redis = builder.AddLocalRedis("redis", dataDirectory);
+
+var messenger = new MessengerServices(builder, postgres, redis);
+messenger.AddAuthority<Projects.Auth_Api>("auth", port: 5101, database: "auth");
+
+builder.Build().Run();
