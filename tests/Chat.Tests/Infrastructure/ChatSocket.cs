@@ -67,14 +67,15 @@ public sealed class ChatSocket : IAsyncDisposable
     }
 
     /// <summary>Waits for (and claims) the first frame of <paramref name="type"/> that matches.</summary>
-    public async Task<JsonElement> WaitForAsync(string type, Func<JsonElement, bool>? match = null)
+    /// <param name="orType">Another frame type that also ends the wait when it matches (e.g. an error instead of an ack).</param>
+    public async Task<JsonElement> WaitForAsync(string type, Func<JsonElement, bool>? match = null, string? orType = null)
     {
         var deadline = DateTime.UtcNow + Timeout;
         while (true)
         {
             lock (sync)
             {
-                var index = unclaimed.FindIndex(f => f.GetProperty("type").GetString() == type && (match is null || match(f)));
+                var index = unclaimed.FindIndex(f => (f.GetProperty("type").GetString() == type || f.GetProperty("type").GetString() == orType) && (match is null || match(f)));
                 if (index >= 0)
                 {
                     var frame = unclaimed[index];
