@@ -45,7 +45,7 @@ for port in 18888 18889 18890 $(for s in "${services[@]}"; do echo "${s##* }"; d
 done
 
 say "Building"
-dotnet build src/Messenger.AppHost/Messenger.AppHost.csproj -nologo -v quiet -clp:NoSummary
+dotnet build src/Messenger.AppHost/Messenger.AppHost.csproj -nologo -v quiet "-clp:ErrorsOnly;WarningsOnly"
 
 export ASPNETCORE_ENVIRONMENT=Development
 export DOTNET_ENVIRONMENT=Development

@@ -26,7 +26,7 @@ rm -rf "$results"
 started=$SECONDS
 
 say "Building"
-if ! dotnet build "$solution" -nologo -v quiet -clp:NoSummary; then
+if ! dotnet build "$solution" -nologo -v quiet "-clp:ErrorsOnly;WarningsOnly"; then
   echo "The build failed; see the errors above." >&2
   echo "0 passed, 1 failed"
   exit 1
