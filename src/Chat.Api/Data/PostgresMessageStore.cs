@@ -281,7 +281,7 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         var sql = present
             ? "UPDATE messages SET reactions = coalesce(reactions, '[]'::jsonb) || $3::jsonb WHERE id = $1 AND conversation_id = $2 " +
               "AND deleted_at IS NULL AND NOT coalesce(reactions, '[]'::jsonb) @> $3::jsonb RETURNING " + Columns
-            : "UPDATE messages SET reactions = (SELECT coalesce(jsonb_agg(r), '[]'::jsonb) FROM jsonb_array_elements(reactions) r WHERE NOT r @> ($3::jsonb)->0) " +
+            : "UPDATE messages SET reactions = (SELECT coalesce(jsonb_agg(r), '[]'::jsonb) FROM jsonb_array_elements(reactions) r WHERE NOT (r @> (($3::jsonb)->0))) " +
               "WHERE id = $1 AND conversation_id = $2 AND deleted_at IS NULL AND reactions @> $3::jsonb RETURNING " + Columns;
         return ChangeAsync(sql, [messageId, conversationId, entry], conversationId, messageId, userId, authorOnly: false, eventFor: null, cancellationToken);
     }
