@@ -58,9 +58,15 @@ else if (dotnetTestExitCode != 0 && failed == 0)
 }
 
 Console.WriteLine();
-foreach (var run in runs.OrderBy(run => run.Project ?? run.FileName, StringComparer.Ordinal))
+foreach (var run in runs.Where(run => run.Project is not null || run.AbortReason is not null).OrderBy(run => run.Project ?? run.FileName, StringComparer.Ordinal))
 {
     Console.WriteLine($"  {run.Project ?? run.FileName,-40} passed {run.Passed,5}   failed {run.Failed.Count,3}   skipped {run.Skipped,3}{(run.AbortReason is null ? "" : "   ABORTED")}");
+}
+
+var runsWithoutTests = runs.Count(run => run.Project is null && run.AbortReason is null);
+if (runsWithoutTests > 0)
+{
+    Console.WriteLine($"  ({runsWithoutTests} test run(s) had no test to run)");
 }
 
 foreach (var problem in problems)
