@@ -11,6 +11,7 @@ cd "$repo"
 
 dashboard_url="http://localhost:18888"
 # name and port of every service whose /health/ready must answer before the messenger is ready
+# (the gateway joins as "Gateway ${MESSENGER_PORT:-8080}")
 services=(
   "Auth 5101"
 )
