@@ -5,7 +5,8 @@ namespace Messenger.Testing;
 /// <summary>Waits for what happens eventually (an event consumed, a projection updated) by polling up to a deadline.</summary>
 public static class Eventually
 {
-    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(10);
+    // Generous: it only matters when something is broken, and CI machines are slow and busy.
+    public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(20);
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(25);
 
     /// <summary>Polls <paramref name="probe"/> until its value satisfies <paramref name="until"/> and returns that value; fails the test after the deadline.</summary>
@@ -33,4 +34,8 @@ public static class Eventually
     /// <summary>Polls <paramref name="condition"/> until it holds; fails the test after the deadline.</summary>
     public static Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null) =>
         GetAsync(condition, holds => holds, what, timeout);
+
+    /// <summary>Polls an in-memory <paramref name="condition"/> until it holds; fails the test after the deadline.</summary>
+    public static Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null) =>
+        GetAsync(() => Task.FromResult(condition()), holds => holds, what, timeout);
 }
