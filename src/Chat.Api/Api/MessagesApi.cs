@@ -131,7 +131,7 @@ public static class MessagesApi
         }
 
         var outcome = await writer.StoreAsync(
-            new NewMessage(Guid.CreateVersion7(), conversation, me, http.User.GetUsername(), request.ClientMessageId!, request.Content!, request.ReplyTo),
+            new NewMessage(MessageIds.New(), conversation, me, http.User.GetUsername(), request.ClientMessageId!, request.Content!, request.ReplyTo),
             cancellationToken);
         return outcome switch
         {

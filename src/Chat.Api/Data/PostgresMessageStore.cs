@@ -195,7 +195,7 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
     }
 
     /// <summary>A sender has read their conversation up to their own message.</summary>
-    private static async Task MarkReadBySendersAsync(
+    internal static async Task MarkReadBySendersAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<ChatMessage> messages, CancellationToken cancellationToken)
     {
         var highest = new Dictionary<(Guid Conversation, Guid Sender), long>();

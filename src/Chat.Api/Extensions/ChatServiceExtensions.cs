@@ -1,4 +1,5 @@
 using Chat.Api.Data;
+using Chat.Api.Data.Mongo;
 using Chat.Api.Domain;
 using Chat.Api.Events;
 using Chat.Api.Realtime;
@@ -13,6 +14,7 @@ using Messenger.ServiceDefaults.Data;
 using Messenger.ServiceDefaults.Redis;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using MongoDB.Driver;
 using Npgsql;
 
 namespace Chat.Api.Extensions;
@@ -21,6 +23,7 @@ public static class ChatServiceExtensions
 {
     public const string DatabaseName = "chat";
     public const string ConsumerGroup = "chat";
+    public const string MongoConnectionName = "mongodb";
 
     public static WebApplicationBuilder AddChatServices(this WebApplicationBuilder builder)
     {
@@ -45,7 +48,18 @@ public static class ChatServiceExtensions
             return dataSource.Build();
         });
 
-        services.AddSingleton<IMessageStore, PostgresMessageStore>();
+        if (string.Equals(builder.Configuration[$"{ChatOptions.SectionName}:Store"], ChatStores.MongoDb, StringComparison.OrdinalIgnoreCase))
+        {
+            var mongo = builder.Configuration.GetRequiredConnectionString(MongoConnectionName, "a MongoDB connection string such as mongodb://127.0.0.1:27017");
+            services.AddSingleton<IMongoClient>(_ => new MongoClient(mongo));
+            services.AddSingleton<IMessageStore>(sp => new MongoMessageStore(
+                sp.GetRequiredService<IMongoClient>().GetDatabase(sp.GetRequiredService<IOptions<ChatOptions>>().Value.Mongo.Database),
+                sp.GetRequiredService<NpgsqlDataSource>()));
+        }
+        else
+        {
+            services.AddSingleton<IMessageStore, PostgresMessageStore>();
+        }
 
         services.AddSingleton<ConversationDirectory>();
         services.AddHostedService(sp => sp.GetRequiredService<ConversationDirectory>());

@@ -121,7 +121,7 @@ internal sealed partial class ChatFrameHandler(
             return;
         }
 
-        var message = new NewMessage(Guid.CreateVersion7(), conversation, connection.UserId, connection.Username,
+        var message = new NewMessage(MessageIds.New(), conversation, connection.UserId, connection.Username,
             frame.ClientMessageId!, frame.Content!, frame.ReplyTo);
         await writer.EnqueueAsync(new PendingSend(message, connection, frame.RequestId), CancellationToken.None);
     }
