@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Messenger.Contracts.Users;
 using Messenger.EventBus.Outbox;
 using Messenger.ServiceDefaults.Authentication;
+using Messenger.ServiceDefaults.Data;
 using Messenger.ServiceDefaults.Paging;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -64,7 +65,7 @@ public static class BlocksApi
         }
 
         var me = user.GetUserId();
-        var now = time.GetUtcNow();
+        var now = time.GetUtcNowInMicroseconds();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var added = await db.Database.ExecuteSqlAsync(
             $"INSERT INTO blocks (blocker_id, blocked_id, created_at) VALUES ({me}, {target.Value}, {now}) ON CONFLICT DO NOTHING",
@@ -93,7 +94,7 @@ public static class BlocksApi
         var removed = await db.Blocks.Where(b => b.BlockerId == me && b.BlockedId == target.Value).ExecuteDeleteAsync(cancellationToken);
         if (removed == 1)
         {
-            var now = time.GetUtcNow();
+            var now = time.GetUtcNowInMicroseconds();
             db.AddOutboxEvent(new UserUnblocked(me, target.Value, now), now);
             await db.SaveChangesAsync(cancellationToken);
         }

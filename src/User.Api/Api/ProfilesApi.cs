@@ -3,6 +3,7 @@ using System.Text.Json.Serialization;
 using Messenger.Contracts.Users;
 using Messenger.EventBus.Outbox;
 using Messenger.ServiceDefaults.Authentication;
+using Messenger.ServiceDefaults.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using User.Api.Data;
@@ -118,7 +119,7 @@ public static class ProfilesApi
 
         if (db.ChangeTracker.HasChanges())
         {
-            var now = time.GetUtcNow();
+            var now = time.GetUtcNowInMicroseconds();
             profile.UpdatedAt = now;
             if (ProfileView.Public(profile) != publicBefore)
             {
