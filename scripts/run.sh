@@ -11,9 +11,10 @@ cd "$repo"
 
 dashboard_url="http://localhost:18888"
 # name and port of every service whose /health/ready must answer before the messenger is ready
-# (the gateway joins as "Gateway ${MESSENGER_PORT:-8080}")
+gateway_port="${MESSENGER_PORT:-8080}"
 services=(
   "Auth 5101"
+  "Gateway $gateway_port"
 )
 start_timeout_seconds=300
 
@@ -123,7 +124,11 @@ for service in "${services[@]}"; do
 done
 
 echo
-echo "The messenger is running (ready in $(( SECONDS - started ))s):"
+echo "The messenger is running (ready in $(( SECONDS - started ))s). Open:"
+echo
+echo "    http://localhost:$gateway_port"
+echo
+echo "Every part, for direct access:"
 for service in "${services[@]}"; do
   printf '  %-14s http://localhost:%s\n' "${service% *}" "${service##* }"
 done

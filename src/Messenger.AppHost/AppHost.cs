@@ -15,4 +15,7 @@ var redis = builder.AddLocalRedis("redis", dataDirectory);
 var messenger = new MessengerServices(builder, postgres, redis);
 messenger.AddAuthority<Projects.Auth_Api>("auth", port: 5101, database: "auth");
 
+// Last: the gateway routes to every service added above.
+messenger.AddGateway<Projects.Messenger_Gateway>("gateway");
+
 builder.Build().Run();

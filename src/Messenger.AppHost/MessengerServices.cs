@@ -15,6 +15,7 @@ internal sealed class MessengerServices(
     public const string GatewayPortVariable = "MESSENGER_PORT";
     private const int DefaultGatewayPort = 8080;
 
+    private readonly List<IResourceBuilder<ProjectResource>> services = [];
     private EndpointReference? authority;
 
     /// <summary>The gateway's port: 8080 unless <c>MESSENGER_PORT</c> says otherwise.</summary>
@@ -47,8 +48,27 @@ internal sealed class MessengerServices(
         return Configure(builder.AddProject<TProject>(name).WithEndpoint("http", endpoint => endpoint.Port = port), database);
     }
 
+    /// <summary>
+    /// Adds the gateway on <see cref="GatewayPort"/>: the one public origin, routing to every service
+    /// added before it (each by its resource name, as <c>Services__{name}</c>) and serving the web client.
+    /// </summary>
+    public IResourceBuilder<ProjectResource> AddGateway<TProject>(string name)
+        where TProject : IProjectMetadata, new()
+    {
+        var gateway = builder.AddProject<TProject>(name)
+            .WithEndpoint("http", endpoint => endpoint.Port = GatewayPort)
+            .WithHttpHealthCheck("/health/ready");
+        foreach (var service in services)
+        {
+            gateway.WithEnvironment("Services__" + service.Resource.Name, service.GetEndpoint("http")).WaitFor(service);
+        }
+
+        return gateway;
+    }
+
     private IResourceBuilder<ProjectResource> Configure(IResourceBuilder<ProjectResource> service, string? database)
     {
+        services.Add(service);
         var redisPort = redis.Port();
         service
             .WithEnvironment("ConnectionStrings__redis", ReferenceExpression.Create($"127.0.0.1:{redisPort}"))
