@@ -83,6 +83,45 @@ public sealed class UserOutageTests(FriendshipSystem system) : IClassFixture<Fri
         held.ForEach(s => s.Dispose());
     }
 
+    [Fact]
+    public async Task After_repeated_failures_the_circuit_opens_and_User_is_left_alone()
+    {
+        var alice = await system.NewPersonAsync();
+        // A User that hangs up on every connection: each try fails at once and is counted here.
+        using var rude = new TcpListener(IPAddress.Loopback, 0);
+        rude.Start();
+        var connections = 0;
+        var accepting = Task.Run(async () =>
+        {
+            while (!Cancellation.IsCancellationRequested)
+            {
+                using var socket = await rude.AcceptSocketAsync(Cancellation);
+                Interlocked.Increment(ref connections);
+                socket.Close(0);
+            }
+        }, Cancellation);
+        await using var friendship = system.CreateFriendship($"http://127.0.0.1:{((IPEndPoint)rude.LocalEndpoint).Port}");
+        await friendship.InitializeAsync();
+        using var client = friendship.CreateClient(alice.Tokens.AccessToken);
+
+        for (var i = 0; i < 10; i++)
+        {
+            using var failing = await client.GetAsync($"/friends/{alice.Id}", Cancellation);
+            await AssertUnavailableAsync(failing);
+        }
+
+        var connectionsWhenOpen = Volatile.Read(ref connections);
+        for (var i = 0; i < 5; i++)
+        {
+            using var shortCircuited = await client.GetAsync($"/friends/{alice.Id}", Cancellation);
+            await AssertUnavailableAsync(shortCircuited);
+        }
+
+        Assert.InRange(connectionsWhenOpen, 10, 30);
+        Assert.Equal(connectionsWhenOpen, Volatile.Read(ref connections));
+        rude.Stop();
+    }
+
     private static async Task AssertUnavailableAsync(HttpResponseMessage response)
     {
         await response.AssertProblemAsync(HttpStatusCode.ServiceUnavailable);

@@ -64,6 +64,8 @@ public static class FriendshipServiceExtensions
                 resilience.Retry.MaxRetryAttempts = 2;
                 resilience.Retry.Delay = TimeSpan.FromMilliseconds(100);
                 resilience.Retry.DisableForUnsafeHttpMethods();
+                resilience.CircuitBreaker.FailureRatio = 0.5;
+                resilience.CircuitBreaker.MinimumThroughput = 10;
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(Math.Max(10, 2 * limits.UserAttemptTimeout.TotalSeconds));
                 resilience.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(5);
             });
