@@ -273,8 +273,15 @@ public sealed class ConversationTests(ChatSystem system) : IClassFixture<ChatSys
             using var open = await system.Client(blocked).PostAsJsonAsync("/chat", new { type = "direct", userId = blocker.UserId }, Cancellation);
             return open.StatusCode == HttpStatusCode.Forbidden;
         }, "the block to reach Chat");
-        await socket.SendAsync(new { type = "send", clientMessageId = "after", conversationId = conversation, content = new { kind = "text", text = "hello?" } });
-        Assert.Equal("blocked", (await socket.WaitForAsync("error")).GetProperty("code").GetString());
+        // The block reaches the members cache of every instance a moment after the table.
+        var attempt = 0;
+        await Eventually.UntilAsync(async () =>
+        {
+            var id = "after-" + attempt++;
+            await socket.SendAsync(new { type = "send", clientMessageId = id, conversationId = conversation, content = new { kind = "text", text = "hello?" } });
+            var answer = await socket.WaitForAsync("error", f => f.GetProperty("clientMessageId").GetString() == id, orType: "ack");
+            return answer.GetProperty("type").GetString() == "error" && answer.GetProperty("code").GetString() == "blocked";
+        }, "sends to be refused as blocked");
         // The blocker can still read the history and write.
         await using var blockerSocket = await system.ConnectAsync(blocker);
         await blockerSocket.SendTextAsync(conversation, "I still can");
@@ -285,7 +292,12 @@ public sealed class ConversationTests(ChatSystem system) : IClassFixture<ChatSys
             using var open = await system.Client(blocked).PostAsJsonAsync("/chat", new { type = "direct", userId = blocker.UserId }, Cancellation);
             return open.StatusCode == HttpStatusCode.OK;
         }, "the unblock to reach Chat");
-        await socket.SendTextAsync(conversation, "thanks");
+        await Eventually.UntilAsync(async () =>
+        {
+            var id = "thanks-" + attempt++;
+            await socket.SendAsync(new { type = "send", clientMessageId = id, conversationId = conversation, content = new { kind = "text", text = "thanks" } });
+            return (await socket.WaitForAsync("ack", f => f.GetProperty("clientMessageId").GetString() == id, orType: "error")).GetProperty("type").GetString() == "ack";
+        }, "sends to be accepted again");
     }
 
     private async Task<List<JsonElement>> MembersAsync(Tokens user, Guid conversation) =>

@@ -53,8 +53,9 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         {
             batch.BatchCommands.Add(Command("SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE", conversationIds));
             batch.BatchCommands.Add(Command(
-                "SELECT " + Columns + " FROM messages m JOIN unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(c, s, cm) " +
-                "ON m.conversation_id = k.c AND m.sender_id = k.s AND m.client_message_id = k.cm",
+                // LATERAL keeps this an index lookup per key; a join could turn into a scan of the whole table.
+                "SELECT " + Columns + " FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(c, s, cm) CROSS JOIN LATERAL " +
+                "(SELECT * FROM messages x WHERE x.conversation_id = k.c AND x.sender_id = k.s AND x.client_message_id = k.cm) m",
                 messages.Select(m => m.ConversationId).ToArray(),
                 messages.Select(m => m.SenderId).ToArray(),
                 messages.Select(m => m.ClientMessageId).ToArray()));
@@ -254,7 +255,8 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         positions.Count == 0
             ? []
             : await QueryAsync(
-                "SELECT " + Columns + " FROM messages m JOIN unnest($1::uuid[], $2::bigint[]) AS k(c, s) ON m.conversation_id = k.c AND m.seq = k.s",
+                "SELECT " + Columns + " FROM unnest($1::uuid[], $2::bigint[]) AS k(c, s) CROSS JOIN LATERAL " +
+                "(SELECT * FROM messages x WHERE x.conversation_id = k.c AND x.seq = k.s) m",
                 cancellationToken, positions.Select(p => p.ConversationId).ToArray(), positions.Select(p => p.Seq).ToArray());
 
     public async Task<ChatMessage?> GetAsync(Guid conversationId, Guid messageId, CancellationToken cancellationToken) =>
