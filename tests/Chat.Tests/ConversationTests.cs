@@ -274,14 +274,7 @@ public sealed class ConversationTests(ChatSystem system) : IClassFixture<ChatSys
             return open.StatusCode == HttpStatusCode.Forbidden;
         }, "the block to reach Chat");
         // The block reaches the members cache of every instance a moment after the table.
-        var attempt = 0;
-        await Eventually.UntilAsync(async () =>
-        {
-            var id = "after-" + attempt++;
-            await socket.SendAsync(new { type = "send", clientMessageId = id, conversationId = conversation, content = new { kind = "text", text = "hello?" } });
-            var answer = await socket.WaitForAsync("error", f => f.GetProperty("clientMessageId").GetString() == id, orType: "ack");
-            return answer.GetProperty("type").GetString() == "error" && answer.GetProperty("code").GetString() == "blocked";
-        }, "sends to be refused as blocked");
+        await SendUntilAnsweredAsync(socket, conversation, "error", "blocked");
         // The blocker can still read the history and write.
         await using var blockerSocket = await system.ConnectAsync(blocker);
         await blockerSocket.SendTextAsync(conversation, "I still can");
@@ -292,13 +285,18 @@ public sealed class ConversationTests(ChatSystem system) : IClassFixture<ChatSys
             using var open = await system.Client(blocked).PostAsJsonAsync("/chat", new { type = "direct", userId = blocker.UserId }, Cancellation);
             return open.StatusCode == HttpStatusCode.OK;
         }, "the unblock to reach Chat");
-        await Eventually.UntilAsync(async () =>
-        {
-            var id = "thanks-" + attempt++;
-            await socket.SendAsync(new { type = "send", clientMessageId = id, conversationId = conversation, content = new { kind = "text", text = "thanks" } });
-            return (await socket.WaitForAsync("ack", f => f.GetProperty("clientMessageId").GetString() == id, orType: "error")).GetProperty("type").GetString() == "ack";
-        }, "sends to be accepted again");
+        await SendUntilAnsweredAsync(socket, conversation, "ack");
     }
+
+    /// <summary>Sends until a send is answered with <paramref name="type"/> (and error <paramref name="code"/>): caches catch up a moment after the tables.</summary>
+    private static Task SendUntilAnsweredAsync(ChatSocket socket, Guid conversation, string type, string? code = null) =>
+        Eventually.UntilAsync(async () =>
+        {
+            var id = Guid.NewGuid().ToString();
+            await socket.SendAsync(new { type = "send", clientMessageId = id, conversationId = conversation, content = new { kind = "text", text = "probe" } });
+            var answer = await socket.WaitForAsync("ack", f => f.GetProperty("clientMessageId").GetString() == id, orType: "error");
+            return answer.GetProperty("type").GetString() == type && (code is null || answer.GetProperty("code").GetString() == code);
+        }, $"a send to be answered with {type} {code}");
 
     private async Task<List<JsonElement>> MembersAsync(Tokens user, Guid conversation) =>
         (await system.Client(user).GetFromJsonAsync<JsonElement>($"/chat/{conversation}/members", Cancellation))

@@ -340,13 +340,7 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         {
             await transaction.RollbackAsync(cancellationToken);
             var current = await GetAsync(conversationId, messageId, cancellationToken);
-            return current switch
-            {
-                null => MessageChange.NotFound,
-                _ when authorOnly && current.SenderId != userId => MessageChange.NotAuthor,
-                { Deleted: true } => MessageChange.AlreadyDeleted,
-                _ => MessageChange.Unchanged(current),
-            };
+            return MessageChange.Unapplied(current, userId, authorOnly);
         }
 
         if (eventFor is not null)

@@ -79,4 +79,13 @@ public sealed record MessageChange(MessageChangeStatus Status, ChatMessage? Mess
     public static MessageChange Changed(ChatMessage message) => new(MessageChangeStatus.Changed, message);
 
     public static MessageChange Unchanged(ChatMessage message) => new(MessageChangeStatus.Unchanged, message);
+
+    /// <summary>Why a conditional change matched nothing, judged from the message as it is now.</summary>
+    public static MessageChange Unapplied(ChatMessage? current, Guid userId, bool authorOnly) => current switch
+    {
+        null => NotFound,
+        _ when authorOnly && current.SenderId != userId => NotAuthor,
+        { Deleted: true } => AlreadyDeleted,
+        _ => Unchanged(current),
+    };
 }

@@ -241,13 +241,7 @@ internal sealed class MongoMessageStore(IMongoDatabase database, NpgsqlDataSourc
         if (changed is null)
         {
             var current = await GetAsync(conversationId, messageId, cancellationToken);
-            return current switch
-            {
-                null => MessageChange.NotFound,
-                _ when authorOnly && current.SenderId != userId => MessageChange.NotAuthor,
-                { Deleted: true } => MessageChange.AlreadyDeleted,
-                _ => MessageChange.Unchanged(current),
-            };
+            return MessageChange.Unapplied(current, userId, authorOnly);
         }
 
         var message = changed.ToMessage();
