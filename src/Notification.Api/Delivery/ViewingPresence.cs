@@ -1,0 +1,26 @@
+using Messenger.Contracts.Chat;
+using Messenger.ServiceDefaults.Redis;
+using StackExchange.Redis;
+
+namespace Notification.Api.Delivery;
+
+/// <summary>Which users are looking at a conversation now, as Chat records it (<see cref="PresenceKeys.Viewing"/>).</summary>
+public sealed class ViewingPresence(IConnectionMultiplexer redis, RedisKeyspace keyspace)
+{
+    public async Task<IReadOnlySet<Guid>> WhoIsViewingAsync(Guid conversationId, IReadOnlyList<Guid> userIds)
+    {
+        if (userIds.Count == 0)
+        {
+            return new HashSet<Guid>();
+        }
+
+        var db = redis.GetDatabase();
+        var batch = db.CreateBatch();
+        // Chat stores the conversation id in its default format.
+        var member = (RedisValue)conversationId.ToString();
+        var checks = userIds.Select(userId => batch.SetContainsAsync(keyspace.Key(PresenceKeys.Viewing(userId)), member)).ToList();
+        batch.Execute();
+        var viewing = await Task.WhenAll(checks);
+        return userIds.Where((_, i) => viewing[i]).ToHashSet();
+    }
+}

@@ -1,0 +1,380 @@
+using System.Text.Json;
+using Messenger.Contracts.Chat;
+using Messenger.Contracts.Friendships;
+using Messenger.ServiceDefaults.Data;
+using Microsoft.EntityFrameworkCore;
+using Notification.Api.Data;
+
+namespace Notification.Api.Domain;
+
+/// <summary>A notification that changed in a committed transaction, to deliver live (and by Web Push when queued).</summary>
+public sealed record NotificationChange(Guid UserId, long Seq, NotificationRow Row);
+
+/// <summary>
+/// Every change to notifications goes through here, inside the caller's transaction. Each change takes
+/// the next number of the user's change sequence (<c>user_streams</c>), whose row lock also puts one
+/// user's changes in commit order, so a stream resuming after number n misses nothing. Users are
+/// locked in id order, so two transactions touching the same users cannot deadlock.
+/// </summary>
+public sealed class NotificationWriter(NotificationDbContext db, TimeProvider time)
+{
+    /// <summary>Grouped previews are cut to this many characters.</summary>
+    public const int PreviewMaxLength = 200;
+
+    private static readonly JsonSerializerOptions DataJson = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Counts <paramref name="message"/> in each recipient's unread group of its conversation (or starts one), except for muted recipients.</summary>
+    public async Task<IReadOnlyList<NotificationChange>> AddMessageAsync(MessageSent message, IEnumerable<Guid> recipients, CancellationToken cancellationToken)
+    {
+        var candidates = recipients.Distinct().Order().ToList();
+        var muted = await db.MutedConversations
+            .Where(m => m.ConversationId == message.ConversationId && candidates.Contains(m.UserId))
+            .Select(m => m.UserId)
+            .ToListAsync(cancellationToken);
+        var now = time.GetUtcNowInMicroseconds();
+        var subject = NotificationKinds.ConversationSubject(message.ConversationId);
+        var data = JsonSerializer.Serialize(
+            new { conversationId = message.ConversationId, conversationType = message.ConversationType, title = message.ConversationTitle },
+            DataJson);
+        var preview = Shorten(message.Preview);
+        var changed = new List<(Guid UserId, long Seq, Guid Id)>();
+        foreach (var userId in candidates.Except(muted))
+        {
+            var seq = await NextSeqAsync(userId, cancellationToken);
+            var id = (await db.Database.SqlQuery<Guid>($"""
+                INSERT INTO notifications AS n (id, user_id, kind, subject, data, count, senders, last_preview, first_seq, last_seq, created_at, updated_at, stream_seq)
+                VALUES ({Guid.CreateVersion7(now)}, {userId}, {NotificationKinds.Messages}, {subject}, CAST({data} AS jsonb), 1,
+                        ARRAY[{message.SenderUsername}], {preview}, {message.Seq}, {message.Seq}, {now}, {now}, {seq})
+                ON CONFLICT (user_id, subject) WHERE read_at IS NULL AND withdrawn_at IS NULL DO UPDATE SET
+                    count = n.count + 1,
+                    senders = CASE
+                        WHEN EXCLUDED.last_seq >= n.last_seq THEN array_prepend(EXCLUDED.senders[1], array_remove(n.senders, EXCLUDED.senders[1]))
+                        WHEN EXCLUDED.senders[1] = ANY(n.senders) THEN n.senders
+                        ELSE array_append(n.senders, EXCLUDED.senders[1]) END,
+                    last_preview = CASE WHEN EXCLUDED.last_seq >= n.last_seq THEN EXCLUDED.last_preview ELSE n.last_preview END,
+                    first_seq = LEAST(n.first_seq, EXCLUDED.first_seq),
+                    last_seq = GREATEST(n.last_seq, EXCLUDED.last_seq),
+                    data = EXCLUDED.data,
+                    updated_at = GREATEST(n.updated_at, EXCLUDED.updated_at),
+                    stream_seq = EXCLUDED.stream_seq
+                RETURNING id AS "Value"
+                """).ToListAsync(cancellationToken)).Single();
+            db.GroupedMessages.Add(new GroupedMessage
+            {
+                NotificationId = id,
+                MessageId = message.MessageId,
+                Seq = message.Seq,
+                SenderUsername = message.SenderUsername,
+                Preview = preview,
+                SentAt = message.SentAt,
+            });
+            await QueuePushAsync(userId, id, now, cancellationToken);
+            changed.Add((userId, seq, id));
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return await LoadAsync(changed, cancellationToken);
+    }
+
+    /// <summary>Takes a deleted message out of the unread groups that count it; a group left empty is withdrawn.</summary>
+    public async Task<IReadOnlyList<NotificationChange>> RemoveMessageAsync(MessageDeleted deleted, CancellationToken cancellationToken)
+    {
+        var groups = await UnreadGroupsCountingAsync(deleted.MessageId, cancellationToken);
+        var changes = new List<NotificationChange>();
+        foreach (var group in groups)
+        {
+            var seq = await NextSeqAsync(group.UserId, cancellationToken);
+            var messages = await MessagesOfAsync(group.Id, cancellationToken);
+            db.GroupedMessages.RemoveRange(messages.Where(m => m.MessageId == deleted.MessageId));
+            var left = messages.Where(m => m.MessageId != deleted.MessageId).ToList();
+            if (left.Count == 0)
+            {
+                group.WithdrawnAt = time.GetUtcNowInMicroseconds();
+            }
+            else
+            {
+                Summarize(group, left);
+            }
+
+            group.StreamSeq = seq;
+            changes.Add(new NotificationChange(group.UserId, seq, group));
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return changes;
+    }
+
+    /// <summary>Keeps the preview of an edited message current in the unread groups that count it.</summary>
+    public async Task<IReadOnlyList<NotificationChange>> EditMessageAsync(MessageEdited edited, CancellationToken cancellationToken)
+    {
+        var groups = await UnreadGroupsCountingAsync(edited.MessageId, cancellationToken);
+        var changes = new List<NotificationChange>();
+        foreach (var group in groups)
+        {
+            var seq = await NextSeqAsync(group.UserId, cancellationToken);
+            var messages = await MessagesOfAsync(group.Id, cancellationToken);
+            foreach (var message in messages.Where(m => m.MessageId == edited.MessageId))
+            {
+                message.Preview = Shorten(edited.Preview);
+            }
+
+            Summarize(group, messages);
+            group.StreamSeq = seq;
+            changes.Add(new NotificationChange(group.UserId, seq, group));
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return changes;
+    }
+
+    /// <summary>
+    /// The user read the conversation up to <see cref="MessagesRead.Seq"/>: a group read to its end is
+    /// marked read; a group read part of the way keeps only the messages after the read position.
+    /// </summary>
+    public async Task<IReadOnlyList<NotificationChange>> ReadConversationAsync(MessagesRead read, CancellationToken cancellationToken)
+    {
+        var subject = NotificationKinds.ConversationSubject(read.ConversationId);
+        if (!await db.Notifications.AnyAsync(n => n.UserId == read.UserId && n.Subject == subject && n.ReadAt == null && n.WithdrawnAt == null, cancellationToken))
+        {
+            return [];
+        }
+
+        var seq = await NextSeqAsync(read.UserId, cancellationToken);
+        var group = await db.Notifications.SingleAsync(n => n.UserId == read.UserId && n.Subject == subject && n.ReadAt == null && n.WithdrawnAt == null, cancellationToken);
+        if (read.Seq >= group.LastSeq)
+        {
+            group.ReadAt = time.GetUtcNowInMicroseconds();
+        }
+        else
+        {
+            var messages = await MessagesOfAsync(group.Id, cancellationToken);
+            var seen = messages.Where(m => m.Seq <= read.Seq).ToList();
+            if (seen.Count == 0)
+            {
+                return [];
+            }
+
+            db.GroupedMessages.RemoveRange(seen);
+            Summarize(group, [.. messages.Except(seen)]);
+        }
+
+        group.StreamSeq = seq;
+        await db.SaveChangesAsync(cancellationToken);
+        return [new NotificationChange(group.UserId, seq, group)];
+    }
+
+    /// <summary>Tells the addressee about a friend request.</summary>
+    public Task<IReadOnlyList<NotificationChange>> AddFriendRequestAsync(FriendRequestSent sent, CancellationToken cancellationToken) =>
+        AddSingleAsync(
+            sent.ToUserId,
+            NotificationKinds.FriendRequest,
+            NotificationKinds.FriendRequestSubject(sent.RequestId),
+            new { requestId = sent.RequestId, fromUserId = sent.FromUserId, fromUsername = sent.FromUsername },
+            cancellationToken);
+
+    /// <summary>Tells the sender their request was accepted; the addressee answered, so their own notification of it is read.</summary>
+    public async Task<IReadOnlyList<NotificationChange>> AddFriendAcceptedAsync(FriendRequestAccepted accepted, CancellationToken cancellationToken)
+    {
+        var answered = await EndFriendRequestAsync(accepted.RequestId, accepted.ToUserId, withdraw: false, cancellationToken);
+        var added = await AddSingleAsync(
+            accepted.FromUserId,
+            NotificationKinds.FriendAccepted,
+            NotificationKinds.FriendAcceptedSubject(accepted.RequestId),
+            new { requestId = accepted.RequestId, friendId = accepted.ToUserId, friendUsername = accepted.ToUsername },
+            cancellationToken);
+        return [.. answered, .. added];
+    }
+
+    /// <summary>
+    /// A request ended without acceptance: answered (rejected) marks the addressee's notification read;
+    /// withdrawn by the sender or ended by a block takes it back.
+    /// </summary>
+    public Task<IReadOnlyList<NotificationChange>> EndFriendRequestAsync(Guid requestId, Guid addresseeId, bool withdraw, CancellationToken cancellationToken) =>
+        ChangeUnreadAsync(addresseeId, NotificationKinds.FriendRequestSubject(requestId), (row, now) =>
+        {
+            if (withdraw)
+            {
+                row.WithdrawnAt = now;
+            }
+            else
+            {
+                row.ReadAt = now;
+            }
+        }, cancellationToken);
+
+    /// <summary>
+    /// Marks one notification of the user read. Returns null when the user has no such notification, and
+    /// a null change when it was read already.
+    /// </summary>
+    public async Task<(NotificationRow Row, NotificationChange? Change)?> MarkReadAsync(Guid userId, Guid notificationId, CancellationToken cancellationToken)
+    {
+        var row = await db.Notifications.SingleOrDefaultAsync(n => n.Id == notificationId && n.UserId == userId && n.WithdrawnAt == null, cancellationToken);
+        if (row is null || row.ReadAt is not null)
+        {
+            return row is null ? null : (row, null);
+        }
+
+        var seq = await NextSeqAsync(userId, cancellationToken);
+        await db.Entry(row).ReloadAsync(cancellationToken);
+        if (row.WithdrawnAt is not null)
+        {
+            return null;
+        }
+
+        if (row.ReadAt is not null)
+        {
+            // Read by another request while this one waited for the user's lock.
+            return (row, null);
+        }
+
+        row.ReadAt = time.GetUtcNowInMicroseconds();
+        row.StreamSeq = seq;
+        await db.SaveChangesAsync(cancellationToken);
+        return (row, new NotificationChange(userId, seq, row));
+    }
+
+    /// <summary>Marks every unread notification of the user read, each with its own change number.</summary>
+    public async Task<IReadOnlyList<NotificationChange>> MarkAllReadAsync(Guid userId, CancellationToken cancellationToken)
+    {
+        await NextSeqAsync(userId, cancellationToken);
+        var unread = await db.Notifications
+            .Where(n => n.UserId == userId && n.ReadAt == null && n.WithdrawnAt == null)
+            .OrderBy(n => n.UpdatedAt)
+            .ToListAsync(cancellationToken);
+        if (unread.Count == 0)
+        {
+            return [];
+        }
+
+        var last = await db.UserStreams.Where(s => s.UserId == userId).Select(s => s.LastSeq).SingleAsync(cancellationToken);
+        var now = time.GetUtcNowInMicroseconds();
+        var changes = new List<NotificationChange>(unread.Count);
+        foreach (var row in unread)
+        {
+            row.ReadAt = now;
+            row.StreamSeq = last++;
+            changes.Add(new NotificationChange(userId, row.StreamSeq, row));
+        }
+
+        // The first number was taken above; the others follow it.
+        await db.UserStreams.Where(s => s.UserId == userId).ExecuteUpdateAsync(s => s.SetProperty(u => u.LastSeq, last - 1), cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        return changes;
+    }
+
+    private async Task<IReadOnlyList<NotificationChange>> AddSingleAsync(Guid userId, string kind, string subject, object data, CancellationToken cancellationToken)
+    {
+        var seq = await NextSeqAsync(userId, cancellationToken);
+        var now = time.GetUtcNowInMicroseconds();
+        var id = Guid.CreateVersion7(now);
+        var json = JsonSerializer.Serialize(data, DataJson);
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO notifications (id, user_id, kind, subject, data, count, created_at, updated_at, stream_seq)
+            VALUES ({id}, {userId}, {kind}, {subject}, CAST({json} AS jsonb), 1, {now}, {now}, {seq})
+            ON CONFLICT (user_id, subject) WHERE read_at IS NULL AND withdrawn_at IS NULL DO NOTHING
+            """, cancellationToken);
+        if (inserted == 0)
+        {
+            return [];
+        }
+
+        await QueuePushAsync(userId, id, now, cancellationToken);
+        return await LoadAsync([(userId, seq, id)], cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<NotificationChange>> ChangeUnreadAsync(
+        Guid userId, string subject, Action<NotificationRow, DateTimeOffset> change, CancellationToken cancellationToken)
+    {
+        if (!await db.Notifications.AnyAsync(n => n.UserId == userId && n.Subject == subject && n.ReadAt == null && n.WithdrawnAt == null, cancellationToken))
+        {
+            return [];
+        }
+
+        var seq = await NextSeqAsync(userId, cancellationToken);
+        var row = await db.Notifications.SingleOrDefaultAsync(n => n.UserId == userId && n.Subject == subject && n.ReadAt == null && n.WithdrawnAt == null, cancellationToken);
+        if (row is null)
+        {
+            return [];
+        }
+
+        change(row, time.GetUtcNowInMicroseconds());
+        row.StreamSeq = seq;
+        await db.SaveChangesAsync(cancellationToken);
+        return [new NotificationChange(userId, seq, row)];
+    }
+
+    /// <summary>The unread groups counting a message, their users locked in id order.</summary>
+    private async Task<List<NotificationRow>> UnreadGroupsCountingAsync(Guid messageId, CancellationToken cancellationToken)
+    {
+        var ids = await db.GroupedMessages.Where(m => m.MessageId == messageId).Select(m => m.NotificationId).ToListAsync(cancellationToken);
+        if (ids.Count == 0)
+        {
+            return [];
+        }
+
+        var users = await db.Notifications.Where(n => ids.Contains(n.Id)).Select(n => n.UserId).Distinct().ToListAsync(cancellationToken);
+        foreach (var userId in users.Order())
+        {
+            await LockUserAsync(userId, cancellationToken);
+        }
+
+        return await db.Notifications
+            .Where(n => ids.Contains(n.Id) && n.ReadAt == null && n.WithdrawnAt == null)
+            .OrderBy(n => n.UserId)
+            .ToListAsync(cancellationToken);
+    }
+
+    private Task<List<GroupedMessage>> MessagesOfAsync(Guid notificationId, CancellationToken cancellationToken) =>
+        db.GroupedMessages.Where(m => m.NotificationId == notificationId).ToListAsync(cancellationToken);
+
+    /// <summary>Recomputes a group's count, senders, preview and range from the messages it still counts.</summary>
+    private static void Summarize(NotificationRow group, IReadOnlyCollection<GroupedMessage> messages)
+    {
+        var newestFirst = messages.OrderByDescending(m => m.Seq).ToList();
+        group.Count = newestFirst.Count;
+        group.Senders = [.. newestFirst.Select(m => m.SenderUsername).Distinct(StringComparer.Ordinal)];
+        group.LastPreview = newestFirst[0].Preview;
+        group.FirstSeq = newestFirst[^1].Seq;
+        group.LastSeq = newestFirst[0].Seq;
+    }
+
+    /// <summary>Takes the user's next change number; holds the user's row lock until the transaction ends.</summary>
+    private async Task<long> NextSeqAsync(Guid userId, CancellationToken cancellationToken) =>
+        (await db.Database.SqlQuery<long>($"""
+            INSERT INTO user_streams (user_id, last_seq) VALUES ({userId}, 1)
+            ON CONFLICT (user_id) DO UPDATE SET last_seq = user_streams.last_seq + 1
+            RETURNING last_seq AS "Value"
+            """).ToListAsync(cancellationToken)).Single();
+
+    private Task<int> LockUserAsync(Guid userId, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"""
+            INSERT INTO user_streams (user_id, last_seq) VALUES ({userId}, 0)
+            ON CONFLICT (user_id) DO UPDATE SET last_seq = user_streams.last_seq
+            """, cancellationToken);
+
+    /// <summary>
+    /// Queues a Web Push of the notification to each of the user's subscriptions. A push still queued for
+    /// the same notification is kept (with its back-off) and will carry the latest state.
+    /// </summary>
+    private Task<int> QueuePushAsync(Guid userId, Guid notificationId, DateTimeOffset now, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"""
+            INSERT INTO push_deliveries (subscription_id, notification_id, attempts, version, next_attempt_at)
+            SELECT id, {notificationId}, 0, 0, {now} FROM push_subscriptions WHERE user_id = {userId}
+            ON CONFLICT (subscription_id, notification_id) DO UPDATE SET version = push_deliveries.version + 1
+            """, cancellationToken);
+
+    private async Task<IReadOnlyList<NotificationChange>> LoadAsync(List<(Guid UserId, long Seq, Guid Id)> changed, CancellationToken cancellationToken)
+    {
+        if (changed.Count == 0)
+        {
+            return [];
+        }
+
+        var ids = changed.Select(c => c.Id).ToList();
+        var rows = await db.Notifications.AsNoTracking().Where(n => ids.Contains(n.Id)).ToDictionaryAsync(n => n.Id, cancellationToken);
+        return [.. changed.Select(c => new NotificationChange(c.UserId, c.Seq, rows[c.Id]))];
+    }
+
+    private static string Shorten(string preview) =>
+        preview.Length <= PreviewMaxLength ? preview : preview[..(PreviewMaxLength - 1)] + "…";
+}

@@ -1,0 +1,3 @@
+using Messenger.Testing;
+
+[assembly: AssemblyFixture(typeof(TestServers))]
