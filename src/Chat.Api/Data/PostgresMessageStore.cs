@@ -4,7 +4,6 @@ using Chat.Api.Events;
 using Chat.Api.Realtime;
 using Messenger.EventBus.Outbox;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Chat.Api.Data;
 
@@ -12,16 +11,13 @@ namespace Chat.Api.Data;
 /// Messages as JSONB documents in Chat's PostgreSQL database (the single-node profile). A batch is
 /// one transaction: lock the batch's conversation rows (in id order, so instances never deadlock),
 /// look up clientMessageIds stored before, advance each conversation's <c>last_seq</c> by its new
-/// messages, COPY the messages and their <c>MessageSent</c> outbox rows, commit. Seqs are gap-free
+/// messages, insert the messages and their <c>MessageSent</c> outbox rows, commit. Seqs are gap-free
 /// because they are taken and used in the same transaction, under the row lock.
 /// </summary>
 public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessageStore
 {
     private const string Columns =
         "id, conversation_id, seq, sender_id, client_message_id, content::text, sent_at, edited_at, deleted_at, reply_to, reactions::text";
-
-    private const string CopyMessages =
-        "COPY messages (id, conversation_id, seq, sender_id, client_message_id, content, sent_at, reply_to) FROM STDIN (FORMAT BINARY)";
 
     public async Task<IReadOnlyList<AppendOutcome>> AppendAsync(IReadOnlyList<NewMessage> messages, DateTimeOffset sentAt, CancellationToken cancellationToken)
     {
@@ -134,33 +130,23 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
                 outcomes[i] = AppendOutcome.Stored(message);
             }
 
-            await using (var importer = await connection.BeginBinaryImportAsync(CopyMessages, cancellationToken))
-            {
-                foreach (var (_, message) in rows)
-                {
-                    await importer.StartRowAsync(cancellationToken);
-                    await importer.WriteAsync(message.MessageId, NpgsqlDbType.Uuid, cancellationToken);
-                    await importer.WriteAsync(message.ConversationId, NpgsqlDbType.Uuid, cancellationToken);
-                    await importer.WriteAsync(message.Seq, NpgsqlDbType.Bigint, cancellationToken);
-                    await importer.WriteAsync(message.SenderId, NpgsqlDbType.Uuid, cancellationToken);
-                    await importer.WriteAsync(message.ClientMessageId, NpgsqlDbType.Text, cancellationToken);
-                    await importer.WriteAsync(SerializeContent(message.Content!), NpgsqlDbType.Jsonb, cancellationToken);
-                    await importer.WriteAsync(sentAt, NpgsqlDbType.TimestampTz, cancellationToken);
-                    if (message.ReplyTo is { } replyTo)
-                    {
-                        await importer.WriteAsync(replyTo, NpgsqlDbType.Uuid, cancellationToken);
-                    }
-                    else
-                    {
-                        await importer.WriteNullAsync(cancellationToken);
-                    }
-                }
-
-                await importer.CompleteAsync(cancellationToken);
-            }
-
-            await OutboxWriter.CopyAsync(connection, rows.Select(r => ChatEventRows.Sent(r.Source, r.Message)), cancellationToken);
-            await MarkReadBySendersAsync(connection, transaction, rows.Select(r => r.Message), cancellationToken);
+            // The messages, their events and the senders' read positions go in one round trip.
+            await using var write = new NpgsqlBatch(connection, transaction);
+            write.BatchCommands.Add(Command(
+                "INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, content, sent_at, reply_to) " +
+                "SELECT id, c, seq, sender, cm, content::jsonb, $7, reply FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $8::uuid[]) " +
+                "AS v(id, c, seq, sender, cm, content, reply)",
+                rows.Select(r => r.Message.MessageId).ToArray(),
+                rows.Select(r => r.Message.ConversationId).ToArray(),
+                rows.Select(r => r.Message.Seq).ToArray(),
+                rows.Select(r => r.Message.SenderId).ToArray(),
+                rows.Select(r => r.Message.ClientMessageId).ToArray(),
+                rows.Select(r => SerializeContent(r.Message.Content!)).ToArray(),
+                sentAt,
+                rows.Select(r => r.Message.ReplyTo).ToArray()));
+            write.BatchCommands.Add(OutboxWriter.InsertManyCommand([.. rows.Select(r => ChatEventRows.Sent(r.Source, r.Message))]));
+            write.BatchCommands.Add(MarkReadBySenders(rows.Select(r => r.Message)));
+            await write.ExecuteNonQueryAsync(cancellationToken);
         }
 
         await transaction.CommitAsync(cancellationToken);
@@ -196,8 +182,7 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
     }
 
     /// <summary>A sender has read their conversation up to their own message.</summary>
-    internal static async Task MarkReadBySendersAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, IEnumerable<ChatMessage> messages, CancellationToken cancellationToken)
+    internal static NpgsqlBatchCommand MarkReadBySenders(IEnumerable<ChatMessage> messages)
     {
         var highest = new Dictionary<(Guid Conversation, Guid Sender), long>();
         foreach (var message in messages)
@@ -206,15 +191,12 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
             highest[key] = Math.Max(highest.GetValueOrDefault(key), message.Seq);
         }
 
-        await using var command = new NpgsqlCommand(
+        return Command(
             "UPDATE conversation_members m SET last_read_seq = v.seq FROM unnest($1::uuid[], $2::uuid[], $3::bigint[]) AS v(c, u, seq) " +
             "WHERE m.conversation_id = v.c AND m.user_id = v.u AND m.last_read_seq < v.seq",
-            connection,
-            transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = highest.Keys.Select(k => k.Conversation).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = highest.Keys.Select(k => k.Sender).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = highest.Values.ToArray() });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+            highest.Keys.Select(k => k.Conversation).ToArray(),
+            highest.Keys.Select(k => k.Sender).ToArray(),
+            highest.Values.ToArray());
     }
 
     public async Task<MessagePage> GetPageAsync(Guid conversationId, long? beforeSeq, long? afterSeq, int limit, CancellationToken cancellationToken)
@@ -372,7 +354,7 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
         return items;
     }
 
-    private static NpgsqlBatchCommand Command(string sql, params object[] parameters)
+    internal static NpgsqlBatchCommand Command(string sql, params object[] parameters)
     {
         var command = new NpgsqlBatchCommand(sql);
         foreach (var value in parameters)

@@ -141,24 +141,18 @@ internal sealed class MongoMessageStore(IMongoDatabase database, NpgsqlDataSourc
             return;
         }
 
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        // One batch is one implicit transaction: the conversations' positions, the events and the read positions together.
         var lastSeqs = stored.GroupBy(s => s.Outcome.Message!.ConversationId).ToDictionary(g => g.Key, g => g.Max(s => s.Outcome.Message!.Seq));
-        await using (var command = new NpgsqlCommand(
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(PostgresMessageStore.Command(
             "UPDATE conversations c SET last_seq = GREATEST(c.last_seq, v.seq), last_activity_at = GREATEST(c.last_activity_at, $3) " +
             "FROM unnest($1::uuid[], $2::bigint[]) AS v(id, seq) WHERE c.id = v.id",
-            connection,
-            transaction))
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = lastSeqs.Keys.ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = lastSeqs.Values.ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = at });
-            await command.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await OutboxWriter.CopyAsync(connection, stored.Select(s => ChatEventRows.Sent(s.Source, s.Outcome.Message!)), cancellationToken);
-        await PostgresMessageStore.MarkReadBySendersAsync(connection, transaction, stored.Where(s => s.Outcome.IsNew).Select(s => s.Outcome.Message!), cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+            lastSeqs.Keys.ToArray(),
+            lastSeqs.Values.ToArray(),
+            at));
+        batch.BatchCommands.Add(OutboxWriter.InsertManyCommand([.. stored.Select(s => ChatEventRows.Sent(s.Source, s.Outcome.Message!))]));
+        batch.BatchCommands.Add(PostgresMessageStore.MarkReadBySenders(stored.Where(s => s.Outcome.IsNew).Select(s => s.Outcome.Message!)));
+        await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task<MessagePage> GetPageAsync(Guid conversationId, long? beforeSeq, long? afterSeq, int limit, CancellationToken cancellationToken)
