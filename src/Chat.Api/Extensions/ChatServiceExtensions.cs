@@ -52,6 +52,7 @@ public static class ChatServiceExtensions
         {
             var mongo = builder.Configuration.GetRequiredConnectionString(MongoConnectionName, "a MongoDB connection string such as mongodb://127.0.0.1:27017");
             services.AddSingleton<IMongoClient>(_ => new MongoClient(mongo));
+            services.AddHealthChecks().AddCheck<MongoHealthCheck>("mongodb");
             services.AddSingleton<IMessageStore>(sp => new MongoMessageStore(
                 sp.GetRequiredService<IMongoClient>().GetDatabase(sp.GetRequiredService<IOptions<ChatOptions>>().Value.Mongo.Database),
                 sp.GetRequiredService<NpgsqlDataSource>()));
