@@ -72,6 +72,7 @@ function route() {
   const live = startLive(user);
   show(() => signedInRoutes[name](main, params, live));
   markCurrent(name);
+  refreshRequestCount();
 }
 
 /** @param {() => (void | (() => void))} render */
@@ -139,7 +140,6 @@ function startLive(user) {
   conversations.load().catch(error => toast(error.message));
   socket.start();
   feed.start();
-  refreshRequestCount();
   return context;
 }
 

@@ -223,6 +223,7 @@ function openChat(pane, conversationId, context) {
       }
       previous = node;
     }
+    showOlderControls();
     if (stickToBottom) scrollToBottom();
   }
 
