@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Chat.Tests.Infrastructure;
 using Messenger.Contracts.Users;
+using Messenger.Testing;
 using Messenger.Testing.Services;
 
 namespace Chat.Tests;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Chat.Tests.Infrastructure;
+using Messenger.Testing;
 using Messenger.Testing.Services;
 
 namespace Chat.Tests;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using Chat.Tests.Infrastructure;
 using Messenger.Contracts.Chat;
+using Messenger.Testing;
 using StackExchange.Redis;
 
 namespace Chat.Tests;

@@ -68,6 +68,23 @@ internal sealed class ChatConnection
         return false;
     }
 
+    /// <summary>
+    /// Queues a frame the client asked for (a sync answer), waiting for room rather than dropping
+    /// the client: a long catch-up goes at the pace the client reads. False once the connection ended.
+    /// </summary>
+    public async ValueTask<bool> SendAsync(byte[] frame)
+    {
+        try
+        {
+            await outgoing.Writer.WriteAsync(new Outgoing(frame, null, null));
+            return true;
+        }
+        catch (ChannelClosedException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Closes with <paramref name="status"/> after the frames already queued.</summary>
     public void Close(WebSocketCloseStatus status, string reason)
     {

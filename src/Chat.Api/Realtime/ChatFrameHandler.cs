@@ -165,14 +165,14 @@ internal sealed partial class ChatFrameHandler(
         var page = await store.GetAfterAsync(conversationId, afterSeq, syncPageSize, CancellationToken.None);
         foreach (var message in page.Items)
         {
-            if (!connection.TrySend(FrameWriter.Message(message)))
+            if (!await connection.SendAsync(FrameWriter.Message(message)))
             {
                 return;
             }
         }
 
         var lastSeq = page.Items.Count > 0 ? page.Items[^1].Seq : afterSeq;
-        connection.TrySend(FrameWriter.Synced(conversationId, afterSeq, lastSeq, page.HasMore));
+        await connection.SendAsync(FrameWriter.Synced(conversationId, afterSeq, lastSeq, page.HasMore));
     }
 
     private async ValueTask EditAsync(ChatConnection connection, ClientFrame frame)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Messenger.Contracts;
 using Messenger.EventBus.Transport;
+using Messenger.Testing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Chat.Tests.Infrastructure;
