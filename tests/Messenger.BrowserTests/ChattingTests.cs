@@ -74,6 +74,8 @@ public sealed class ChattingTests(BrowserSystem system)
         await notification.ClickAsync();
         await Expect(alice.MessageLog.GetByText("Bring an umbrella")).ToBeVisibleAsync();
         await Expect(alice.BellWithUnread()).ToBeHiddenAsync();
+        Assert.Empty(alice.PageProblems);
+        Assert.Empty(bob.PageProblems);
     }
 
     [Fact]

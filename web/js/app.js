@@ -133,7 +133,10 @@ function startLive(user) {
   feed.addEventListener('change', () => showBell(feed.unreadCount));
   feed.addEventListener('notification', event => {
     const notification = /** @type {CustomEvent} */ (event).detail;
-    if (!notification.readAt) announce(`Notification: ${describe(notification).text}`);
+    if (!notification.readAt) {
+      const { text, detail } = describe(notification);
+      announce(`Notification: ${text}${detail ? `: ${detail}` : ''}`);
+    }
     if (notification.kind?.includes('friend')) refreshRequestCount();
   });
 

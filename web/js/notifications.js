@@ -1,36 +1,37 @@
 // @ts-check
-// The notifications bell's data: the list from GET /notifications, kept live by the SSE stream
-// /notifications/stream. EventSource cannot send headers, so the access token goes in the query;
-// when the stream is refused (an expired token) it is reopened with a fresh token after a
-// backoff, and the list is read again so nothing sent in between is missed.
+// The notifications bell's data: the list from GET /notifications and the count from
+// GET /notifications/unread-count, kept live by the SSE stream /notifications/stream. EventSource
+// cannot send headers, so the access token goes in the query. The server ends the stream when the
+// token expires (and refuses an expired one), so a closed stream is reopened with a fresh token,
+// resuming after the last event id it saw; a `resync` event means too much changed: read it all.
 import * as api from './api.js';
 import * as session from './session.js';
 
 const backoffMs = [1_000, 2_000, 5_000, 10_000, 30_000];
 
 /**
- * @typedef {{id: string, kind: string, data: any, createdAt: string, updatedAt?: string, readAt: string | null}} Notification
+ * @typedef {{id: string, kind: string, data: any, text?: string, createdAt: string, updatedAt?: string,
+ *   readAt: string | null, withdrawnAt?: string | null}} Notification
  */
 
 export class NotificationFeed extends EventTarget {
   constructor() {
     super();
-    /** @type {Notification[]} newest first */
+    /** @type {Notification[]} most recently changed first */
     this.items = [];
     /** @type {string | null} */
     this.nextCursor = null;
-    /** @type {number | null} what the server counts, when it says */
-    this.serverUnread = null;
+    this.unreadCount = 0;
     /** @type {EventSource | null} */
     this.source = null;
+    /** @type {string | null} the id of the last event received, to resume after */
+    this.lastEventId = null;
     this.running = false;
     this.attempt = 0;
     /** @type {number | undefined} */
     this.timer = undefined;
-  }
-
-  get unreadCount() {
-    return this.serverUnread ?? this.items.filter(n => !n.readAt).length;
+    /** @type {number | undefined} */
+    this.countTimer = undefined;
   }
 
   start() {
@@ -42,17 +43,19 @@ export class NotificationFeed extends EventTarget {
   stop() {
     this.running = false;
     window.clearTimeout(this.timer);
+    window.clearTimeout(this.countTimer);
     this.source?.close();
     this.source = null;
+    this.lastEventId = null;
     this.items = [];
-    this.serverUnread = null;
+    this.unreadCount = 0;
   }
 
   async reload() {
-    const page = await api.get('/notifications?limit=50');
+    const [page, count] = await Promise.all([api.get('/notifications?limit=50'), api.get('/notifications/unread-count')]);
     this.items = page.items ?? [];
     this.nextCursor = page.nextCursor ?? null;
-    this.serverUnread = typeof page.unreadCount === 'number' ? page.unreadCount : null;
+    this.unreadCount = count.count;
     this.changed();
   }
 
@@ -65,21 +68,18 @@ export class NotificationFeed extends EventTarget {
     this.changed();
   }
 
-  /** @param {string} id */
+  /** @param {string} id marks one read (on every device: the stream tells the others) */
   async markRead(id) {
-    const item = this.items.find(n => n.id === id);
-    if (!item || item.readAt) return;
-    await api.post(`/notifications/${encodeURIComponent(id)}/read`);
-    item.readAt = new Date().toISOString();
-    if (this.serverUnread !== null) this.serverUnread = Math.max(0, this.serverUnread - 1);
-    this.changed();
+    const updated = await api.post(`/notifications/${encodeURIComponent(id)}/read`);
+    this.upsert(updated);
+    this.recount();
   }
 
   async markAllRead() {
     await api.post('/notifications/read-all');
     const now = new Date().toISOString();
     for (const item of this.items) item.readAt ??= now;
-    this.serverUnread = 0;
+    this.unreadCount = 0;
     this.changed();
   }
 
@@ -88,22 +88,26 @@ export class NotificationFeed extends EventTarget {
     let token;
     try {
       token = await session.accessToken({ force: this.attempt > 0 });
-      await this.reload();
+      // The first time, and whenever resuming is impossible, the list is read whole.
+      if (this.lastEventId === null) await this.reload();
     } catch {
       this.retry();
       return;
     }
     if (!token || !this.running) return;
-    const source = new EventSource(`/notifications/stream?access_token=${encodeURIComponent(token)}`);
+    const resume = this.lastEventId === null ? '' : `&lastEventId=${encodeURIComponent(this.lastEventId)}`;
+    const source = new EventSource(`/notifications/stream?access_token=${encodeURIComponent(token)}${resume}`);
     this.source = source;
     source.addEventListener('open', () => { this.attempt = 0; });
-    source.addEventListener('notification', event => this.receive(/** @type {MessageEvent} */ (event).data));
+    source.addEventListener('notification', event => this.receive(/** @type {MessageEvent} */ (event)));
+    source.addEventListener('resync', () => { this.reload().catch(() => {}); });
     source.addEventListener('error', () => {
-      // EventSource retries network failures itself; a refused stream (401) ends up closed.
-      if (source.readyState === EventSource.CLOSED && this.source === source) {
-        this.source = null;
-        this.retry();
-      }
+      // The stream ended (token expiry, a restart) or was refused. EventSource would retry with the
+      // same, possibly expired, token: reopen it here with a fresh one instead.
+      if (this.source !== source) return;
+      source.close();
+      this.source = null;
+      this.retry();
     });
   }
 
@@ -115,22 +119,53 @@ export class NotificationFeed extends EventTarget {
     this.timer = window.setTimeout(() => this.open(), delay);
   }
 
-  /** @param {string} data */
-  receive(data) {
+  /** @param {MessageEvent} event */
+  receive(event) {
     /** @type {Notification} */
     let notification;
     try {
-      notification = JSON.parse(data);
+      notification = JSON.parse(event.data);
     } catch {
       return;
     }
+    if (event.lastEventId) this.lastEventId = event.lastEventId;
+    const isNew = !this.items.some(n => n.id === notification.id);
+    this.upsert(notification);
+    this.recount();
+    if (!notification.withdrawnAt) {
+      this.dispatchEvent(new CustomEvent('notification', { detail: { ...notification, isNew } }));
+    }
+  }
+
+  /**
+   * Replaces a notification where it is, moves it first when it changed (a grouped one got
+   * another message), adds a new one first, and drops a withdrawn one.
+   * @param {Notification} notification
+   */
+  upsert(notification) {
     const index = this.items.findIndex(n => n.id === notification.id);
-    const wasUnread = index >= 0 && !this.items[index].readAt;
-    if (index >= 0) this.items.splice(index, 1);
-    this.items.unshift(notification);
-    if (this.serverUnread !== null && !notification.readAt && !wasUnread) this.serverUnread += 1;
+    if (notification.withdrawnAt) {
+      if (index >= 0) this.items.splice(index, 1);
+    } else if (index >= 0 && this.items[index].updatedAt === notification.updatedAt) {
+      this.items[index] = notification;
+    } else {
+      if (index >= 0) this.items.splice(index, 1);
+      this.items.unshift(notification);
+    }
     this.changed();
-    this.dispatchEvent(new CustomEvent('notification', { detail: notification }));
+  }
+
+  /** Asks for the unread count again, once for a burst of changes. */
+  recount() {
+    window.clearTimeout(this.countTimer);
+    this.countTimer = window.setTimeout(async () => {
+      try {
+        this.unreadCount = (await api.get('/notifications/unread-count')).count;
+        this.changed();
+      } catch {
+        // The next change asks again.
+      }
+    }, 150);
   }
 
   changed() {
@@ -139,30 +174,24 @@ export class NotificationFeed extends EventTarget {
 }
 
 /**
- * One line for a notification, whatever its kind.
+ * What a notification says and where it leads.
  * @param {Notification} notification
- * @returns {{text: string, href: string | null}}
+ * @returns {{text: string, detail: string | null, href: string | null}}
  */
 export function describe(notification) {
   const d = notification.data ?? {};
-  const kind = notification.kind;
-  if (kind === 'messages' || d.conversationId) {
-    const count = d.count ?? 1;
-    const senders = Array.isArray(d.senders) ? d.senders : d.senderUsername ? [d.senderUsername] : [];
-    const from = senders.length > 0 ? senders.join(', ') : 'someone';
-    const where = d.conversationTitle ? ` in ${d.conversationTitle}` : '';
-    const what = count === 1 ? 'New message' : `${count} new messages`;
-    const preview = d.lastPreview ?? d.preview;
-    return {
-      text: `${what} from ${from}${where}${preview ? `: ${preview}` : ''}`,
-      href: d.conversationId ? `#/chats/${d.conversationId}` : null,
-    };
+  switch (notification.kind) {
+    case 'messages':
+      return {
+        text: notification.text ?? `${d.count ?? 1} new messages`,
+        detail: d.lastPreview ?? null,
+        href: d.conversationId ? `#/chats/${d.conversationId}` : null,
+      };
+    case 'friend_request':
+      return { text: notification.text ?? `${d.fromUsername} sent you a friend request`, detail: null, href: '#/friends' };
+    case 'friend_accepted':
+      return { text: notification.text ?? `${d.friendUsername} accepted your friend request`, detail: null, href: '#/friends' };
+    default:
+      return { text: notification.text ?? notification.kind, detail: null, href: null };
   }
-  if (kind.includes('accepted')) {
-    return { text: `${d.toUsername ?? d.username ?? 'Someone'} accepted your friend request`, href: '#/friends' };
-  }
-  if (kind.includes('request')) {
-    return { text: `${d.fromUsername ?? d.username ?? 'Someone'} wants to be your friend`, href: '#/friends' };
-  }
-  return { text: d.text ?? d.title ?? kind, href: null };
 }

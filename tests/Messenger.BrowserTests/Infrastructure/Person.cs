@@ -9,15 +9,36 @@ namespace Messenger.BrowserTests.Infrastructure;
 /// sees: role and label locators (so each control must have an accessible name) and web-first
 /// assertions that wait for the page.
 /// </summary>
-public sealed partial class Person(IPage page, string username, string displayName)
+public sealed partial class Person
 {
     public const string Password = "violet-harbour-91";
 
-    public IPage Page { get; } = page;
+    private readonly List<string> problems = [];
 
-    public string Username { get; } = username;
+    public Person(IPage page, string username, string displayName)
+    {
+        Page = page;
+        Username = username;
+        DisplayName = displayName;
+        // Uncaught script errors and anything the Content-Security-Policy blocked are bugs of the client.
+        page.PageError += (_, error) => problems.Add("uncaught: " + error);
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.OrdinalIgnoreCase))
+            {
+                problems.Add("CSP: " + message.Text);
+            }
+        };
+    }
 
-    public string DisplayName { get; } = displayName;
+    public IPage Page { get; }
+
+    public string Username { get; }
+
+    public string DisplayName { get; }
+
+    /// <summary>Script errors and CSP violations seen so far in this person's page.</summary>
+    public IReadOnlyList<string> PageProblems => problems;
 
     /// <summary>A person with a new, unique username (lower case, as Auth stores it).</summary>
     public static async Task<Person> NewAsync(BrowserSystem system, string firstName, int width = 1200, int height = 760)

@@ -38,7 +38,7 @@ export function render(main, _params, context) {
       return;
     }
     replace(list, feed.items.map(notification => {
-      const { text, href } = describe(notification);
+      const { text, detail, href } = describe(notification);
       const unread = !notification.readAt;
       const open = () => run(async () => {
         if (unread) await feed.markRead(notification.id);
@@ -48,6 +48,7 @@ export function render(main, _params, context) {
         h('button', { type: 'button', class: 'notification-open', onclick: open },
           unread ? h('span', { class: 'visually-hidden' }, 'Unread: ') : null,
           h('span', { class: 'notification-text' }, text),
+          detail ? h('span', { class: 'notification-detail' }, `“${detail}”`) : null,
           h('span', { class: 'notification-time' }, timeElement(notification.updatedAt ?? notification.createdAt))));
     }));
   }
