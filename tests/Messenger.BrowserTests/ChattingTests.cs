@@ -79,6 +79,44 @@ public sealed class ChattingTests(BrowserSystem system)
     }
 
     [Fact]
+    public async Task Edits_reactions_and_deletions_reach_the_other_side_live()
+    {
+        var cancellationToken = TestContext.Current.CancellationToken;
+        var jack = await Person.NewAsync(system, "Jack");
+        var kim = await Person.NewAsync(system, "Kim");
+        using var jackApi = await ApiClient.RegisterAsync(system.BaseAddress, jack, cancellationToken);
+        using var kimApi = await ApiClient.RegisterAsync(system.BaseAddress, kim, cancellationToken);
+        var conversationId = await jackApi.OpenDirectConversationAsync(kimApi.UserId, cancellationToken);
+        await jack.LogInAsync();
+        await kim.LogInAsync();
+        await jack.Page.GotoAsync($"/#/chats/{conversationId}");
+        await kim.Page.GotoAsync($"/#/chats/{conversationId}");
+
+        await jack.SendAsync("See you at 7");
+        await jack.SendAsync("Typo here");
+        var first = jack.MessageLog.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "See you at 7" });
+        await first.HoverAsync();
+        await first.GetByRole(AriaRole.Button, new() { Name = "Edit" }).ClickAsync();
+        await jack.MessageBox.FillAsync("See you at 8");
+        await jack.MessageBox.PressAsync("Enter");
+        await Expect(kim.MessageLog.GetByText("See you at 8")).ToBeVisibleAsync();
+        await Expect(kim.MessageLog.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "See you at 8" })).ToContainTextAsync("(edited)");
+
+        var second = kim.MessageLog.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "Typo here" });
+        await second.HoverAsync();
+        await second.GetByRole(AriaRole.Button, new() { Name = "React with thumbs up" }).ClickAsync();
+        await Expect(jack.MessageLog.GetByRole(AriaRole.Button, new() { Name = "👍 1" })).ToBeVisibleAsync();
+
+        var typo = jack.MessageLog.GetByRole(AriaRole.Listitem).Filter(new() { HasText = "Typo here" });
+        await typo.HoverAsync();
+        await typo.GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
+        await Expect(kim.MessageLog.GetByText("Typo here")).ToHaveCountAsync(0);
+        await Expect(kim.MessageLog.GetByText("Message deleted")).ToBeVisibleAsync();
+        Assert.Empty(jack.PageProblems);
+        Assert.Empty(kim.PageProblems);
+    }
+
+    [Fact]
     public async Task Earlier_messages_load_on_demand_back_to_the_beginning_of_the_conversation()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
