@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Messenger.ServiceDefaults.Authentication;
@@ -56,8 +57,10 @@ public static class NotificationStreamApi
             if (!long.TryParse(lastEventId, NumberStyles.None, CultureInfo.InvariantCulture, out var after))
             {
                 return TypedResults.ValidationProblem(
-                    new Dictionary<string, string[]> { ["Last-Event-ID"] = ["Last-Event-ID must be the id of an event this stream sent."] },
-                    title: "The stream request is not valid.");
+                    new Dictionary<string, string[]> { ["lastEventId"] = ["Last-Event-ID (or ?lastEventId=) must be the id of an event this stream sent."] },
+                    title: "The stream request is not valid.",
+                    // The client accepts only text/event-stream, so the problem-details service steps aside and the trace id is added here.
+                    extensions: new Dictionary<string, object?> { ["traceId"] = Activity.Current?.Id ?? http.TraceIdentifier });
             }
 
             resumeAfter = after;

@@ -50,8 +50,10 @@ public static class NotificationServiceExtensions
         services.AddHostedService(sp => sp.GetRequiredService<PushSender>());
         // Each push goes to a different push service, so the shared pipeline (retries of its own, one
         // circuit breaker for all hosts) does not fit: the sender retries by itself, per push.
+        services.AddTransient<VapidAudienceHandler>();
         services.AddHttpClient(PushSender.HttpClientName, (sp, http) =>
                 http.Timeout = sp.GetRequiredService<IOptions<NotificationOptions>>().Value.Push.SendTimeout)
+            .AddHttpMessageHandler<VapidAudienceHandler>()
             .RemoveAllResilienceHandlers();
 
         services.AddSingleton<NotificationRetention>();

@@ -67,6 +67,23 @@ public sealed class PushEndpoint : IAsyncDisposable
     public void Answer(BrowserSubscription subscription, params (int Status, string? RetryAfter)[] answers) =>
         scripted[IdOf(subscription)] = new ConcurrentQueue<(int, string?)>(answers);
 
+    /// <summary>Waits for the first push to <paramref name="subscription"/>; a refused one fails the test with the reason.</summary>
+    public async Task<ReceivedPush> WaitForAsync(BrowserSubscription subscription, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            if (For(subscription) is [var first, ..])
+            {
+                return first;
+            }
+
+            Assert.True(problems.IsEmpty, "The push service refused a push: " + string.Join("; ", problems));
+            Assert.True(DateTime.UtcNow < deadline, $"No push arrived for {what} ({AttemptsFor(subscription)} attempts).");
+            await Task.Delay(20, TestContext.Current.CancellationToken);
+        }
+    }
+
     public int AttemptsFor(BrowserSubscription subscription) => attempts.GetValueOrDefault(IdOf(subscription));
 
     public IReadOnlyList<ReceivedPush> For(BrowserSubscription subscription) => [.. received.Where(p => p.SubscriptionId == IdOf(subscription))];
