@@ -17,6 +17,9 @@ public sealed class TestEventLog : IDisposable
 
     public string Transport => broker is null ? "redis" : "kafka";
 
+    /// <summary>The Kafka broker (to take it down and up in outage tests); null on Redis Streams.</summary>
+    public KafkaTestBroker? Broker => broker;
+
     public static TestEventLog Redis() => new(null);
 
     public static TestEventLog Kafka()
