@@ -12,9 +12,10 @@ public static class ServiceRoutes
     /// <summary>Service names, as in configuration <c>Services:{name}</c> (their base URLs).</summary>
     public static readonly IReadOnlyList<string> Services = ["auth", "user", "friendship", "chat", "notification"];
 
+    // Auth's OAuth routes are listed exactly: /oauth/callback.html is the web client's redirect page.
     private static readonly (string Service, string[] Paths)[] Table =
     [
-        ("auth", ["/register", "/login", "/oauth", "/oauth/{**rest}", "/logout", "/token/{**rest}", "/sessions", "/sessions/{**rest}", "/.well-known/{**rest}"]),
+        ("auth", ["/register", "/login", "/oauth", "/oauth/providers", "/logout", "/token/{**rest}", "/sessions", "/sessions/{**rest}", "/.well-known/{**rest}"]),
         ("user", ["/user/{**rest}"]),
         ("friendship", ["/friends/{**rest}"]),
         ("chat", ["/chat", "/chat/{**rest}"]),
