@@ -1,0 +1,72 @@
+using System.Text.RegularExpressions;
+using Messenger.BrowserTests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Messenger.BrowserTests;
+
+public sealed partial class SignInTests(BrowserSystem system)
+{
+    [Fact]
+    public async Task A_wrong_password_shows_the_servers_explanation_and_keeps_the_user_on_the_login_page()
+    {
+        var liam = await Person.NewAsync(system, "Liam");
+        await liam.RegisterAsync();
+        var otherDevice = new Person(await system.NewPageAsync(), liam.Username, liam.DisplayName);
+
+        await otherDevice.Page.GotoAsync("/#/login");
+        await otherDevice.Page.GetByLabel("Username or e-mail").FillAsync(liam.Username);
+        await otherDevice.Page.GetByLabel("Password", new() { Exact = true }).FillAsync("not-the-password-7");
+        await otherDevice.Page.GetByRole(AriaRole.Button, new() { Name = "Log in", Exact = true }).ClickAsync();
+
+        await Expect(otherDevice.Page.GetByRole(AriaRole.Alert)).ToHaveTextAsync("The username or password is wrong.");
+        await Expect(otherDevice.Page.GetByRole(AriaRole.Heading, new() { Name = "Log in" })).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task Registration_errors_appear_next_to_the_field_they_concern()
+    {
+        var mia = await Person.NewAsync(system, "Mia");
+        await mia.Page.GotoAsync("/#/register");
+        await mia.Page.GetByLabel("Username", new() { Exact = true }).FillAsync(mia.Username);
+        await mia.Page.GetByLabel("Password", new() { Exact = true }).FillAsync("short");
+        await mia.Page.GetByRole(AriaRole.Button, new() { Name = "Create account" }).ClickAsync();
+
+        var password = mia.Page.GetByLabel("Password", new() { Exact = true });
+        await Expect(password).ToHaveAttributeAsync("aria-invalid", "true");
+        await Expect(password).ToHaveAccessibleDescriptionAsync(AtLeastEight());
+        await Expect(password).ToBeFocusedAsync();
+    }
+
+    [Fact]
+    public async Task The_login_page_offers_only_the_sign_in_providers_the_server_lists()
+    {
+        var page = await system.NewPageAsync();
+        var providers = page.WaitForResponseAsync(response => response.Url.EndsWith("/oauth/providers", StringComparison.Ordinal));
+        await page.GotoAsync("/#/login");
+        var listed = await (await providers).JsonAsync();
+
+        var count = listed!.Value.GetProperty("items").GetArrayLength();
+        await Expect(page.GetByRole(AriaRole.Button, new() { NameRegex = LogInWith() })).ToHaveCountAsync(count);
+    }
+
+    [Fact]
+    public async Task The_provider_callback_page_refuses_a_sign_in_this_browser_did_not_start()
+    {
+        var page = await system.NewPageAsync();
+        await page.GotoAsync("/oauth/callback.html?code=stolen-code&state=guessed");
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign-in failed" })).ToBeVisibleAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("not started here");
+        // The code does not stay in the address bar or the history.
+        Assert.DoesNotContain("stolen-code", page.Url, StringComparison.Ordinal);
+        await page.GetByRole(AriaRole.Link, new() { Name = "Back to the login page" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Log in" })).ToBeVisibleAsync();
+    }
+
+    [GeneratedRegex("at least 8 characters")]
+    private static partial Regex AtLeastEight();
+
+    [GeneratedRegex("^Log in with ")]
+    private static partial Regex LogInWith();
+}
