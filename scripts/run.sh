@@ -14,6 +14,7 @@ dashboard_url="http://localhost:18888"
 gateway_port="${MESSENGER_PORT:-8080}"
 services=(
   "Auth 5101"
+  "Notification 5105"
   "Gateway $gateway_port"
 )
 start_timeout_seconds=300

@@ -15,6 +15,7 @@ var redis = builder.AddLocalRedis("redis", dataDirectory);
 var messenger = new MessengerServices(builder, postgres, redis);
 messenger.AddAuthority<Projects.Auth_Api>("auth", port: 5101, database: "auth");
 messenger.AddService<Projects.Chat_Api>("chat", port: 5104, database: "chat");
+messenger.AddService<Projects.Notification_Api>("notification", port: 5105, database: "notifications");
 
 // Last: the gateway routes to every service added above.
 messenger.AddGateway<Projects.Messenger_Gateway>("gateway");
