@@ -40,7 +40,11 @@ export async function request(method, path, body, options = {}) {
 }
 
 export const get = (/** @type {string} */ path) => request('GET', path);
-export const post = (/** @type {string} */ path, /** @type {unknown} */ body) => request('POST', path, body ?? {});
+/**
+ * @param {string} path
+ * @param {unknown} [body] an empty object when left out
+ */
+export const post = (path, body) => request('POST', path, body ?? {});
 export const put = (/** @type {string} */ path, /** @type {unknown} */ body) => request('PUT', path, body);
 export const del = (/** @type {string} */ path) => request('DELETE', path);
 
@@ -100,7 +104,7 @@ async function toError(response) {
  */
 export function showFormError(form, error) {
   clearFormErrors(form);
-  const alert = form.querySelector('.form-error');
+  const alert = /** @type {HTMLElement | null} */ (form.querySelector('.form-error'));
   const apiError = error instanceof ApiError ? error : null;
   const unplaced = [];
   for (const [field, messages] of Object.entries(apiError?.errors ?? {})) {

@@ -216,6 +216,7 @@ function openChat(pane, conversationId, context) {
       } else {
         rendered.set(key, node);
       }
+      /** @type {Element | null} */
       const expectedPosition = previous ? previous.nextElementSibling : messageList.firstElementChild;
       if (expectedPosition !== node) {
         if (previous) previous.after(node);
