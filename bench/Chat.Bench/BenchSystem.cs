@@ -20,6 +20,8 @@ internal sealed class BenchSystem : IAsyncDisposable
         this.chat = chat;
     }
 
+    public PostgresServer Postgres => servers.Postgres;
+
     public static async Task<BenchSystem> StartAsync()
     {
         var servers = new TestServers();

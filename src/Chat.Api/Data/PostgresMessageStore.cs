@@ -10,9 +10,9 @@ namespace Chat.Api.Data;
 /// <summary>
 /// Messages as JSONB documents in Chat's PostgreSQL database (the single-node profile). A batch is
 /// one transaction: lock the batch's conversation rows (in id order, so instances never deadlock),
-/// look up clientMessageIds stored before, advance each conversation's <c>last_seq</c> by its new
-/// messages, insert the messages and their <c>MessageSent</c> outbox rows, commit. Seqs are gap-free
-/// because they are taken and used in the same transaction, under the row lock.
+/// advance each conversation's <c>last_seq</c> by its messages, insert the messages (the unique
+/// index catches resent clientMessageIds) with their <c>MessageSent</c> outbox rows, commit. Seqs
+/// are gap-free because they are taken and used in the same transaction, under the row lock.
 /// </summary>
 public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessageStore
 {
@@ -29,7 +29,7 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
             }
             catch (PostgresException ex) when (attempt < 3 && ex.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DeadlockDetected)
             {
-                // A write the lock did not cover raced this batch; the retry's lookup sees it.
+                // Cannot happen under the conversation locks; if it does, the whole batch is tried again.
             }
         }
     }
@@ -38,104 +38,189 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-
-        var conversationIds = messages.Select(m => m.ConversationId).Distinct().Order().ToArray();
-        var existingConversations = new HashSet<Guid>();
-        var stored = new Dictionary<(Guid, Guid, string), ChatMessage>();
-        var replyTargets = new Dictionary<Guid, Guid>();
-        var replyIds = messages.Where(m => m.ReplyTo is not null).Select(m => m.ReplyTo!.Value).Distinct().ToArray();
-
-        await using (var batch = new NpgsqlBatch(connection, transaction))
-        {
-            batch.BatchCommands.Add(Command("SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE", conversationIds));
-            batch.BatchCommands.Add(Command(
-                // LATERAL keeps this an index lookup per key; a join could turn into a scan of the whole table.
-                "SELECT " + Columns + " FROM unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(c, s, cm) CROSS JOIN LATERAL " +
-                "(SELECT * FROM messages x WHERE x.conversation_id = k.c AND x.sender_id = k.s AND x.client_message_id = k.cm) m",
-                messages.Select(m => m.ConversationId).ToArray(),
-                messages.Select(m => m.SenderId).ToArray(),
-                messages.Select(m => m.ClientMessageId).ToArray()));
-            if (replyIds.Length > 0)
-            {
-                batch.BatchCommands.Add(Command("SELECT id, conversation_id FROM messages WHERE id = ANY($1)", replyIds));
-            }
-
-            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                existingConversations.Add(reader.GetGuid(0));
-            }
-
-            await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var message = ReadMessage(reader);
-                stored[(message.ConversationId, message.SenderId, message.ClientMessageId)] = message;
-            }
-
-            if (replyIds.Length > 0)
-            {
-                await reader.NextResultAsync(cancellationToken);
-                while (await reader.ReadAsync(cancellationToken))
-                {
-                    replyTargets[reader.GetGuid(0)] = reader.GetGuid(1);
-                }
-            }
-        }
-
-        // Decide each message's fate; new ones are numbered after their conversation's last seq.
         var outcomes = new AppendOutcome?[messages.Count];
-        var fresh = new List<int>(messages.Count);
         var firstOfKey = new Dictionary<(Guid, Guid, string), int>();
-        var newPerConversation = new Dictionary<Guid, int>();
+        var replyTargets = await ReplyTargetsAsync(connection, transaction, messages, cancellationToken);
+
+        // Duplicates inside the batch are answered like their first; bad replies are refused.
+        var candidates = new List<int>(messages.Count);
         for (var i = 0; i < messages.Count; i++)
         {
             var message = messages[i];
             var key = (message.ConversationId, message.SenderId, message.ClientMessageId);
-            if (stored.TryGetValue(key, out var earlier))
+            if (firstOfKey.ContainsKey(key))
             {
-                outcomes[i] = AppendOutcome.Duplicate(earlier);
+                continue;
             }
-            else if (firstOfKey.ContainsKey(key))
-            {
-                continue; // answered like the first one with this key, once it is numbered
-            }
-            else if (!existingConversations.Contains(message.ConversationId))
-            {
-                outcomes[i] = AppendOutcome.Refused(ErrorCodes.NotFound, "The conversation does not exist.");
-            }
-            else if (message.ReplyTo is { } replyTo && (!replyTargets.TryGetValue(replyTo, out var replyConversation) || replyConversation != message.ConversationId))
+
+            if (message.ReplyTo is { } replyTo && (!replyTargets.TryGetValue(replyTo, out var replyConversation) || replyConversation != message.ConversationId))
             {
                 outcomes[i] = AppendOutcome.Refused(ErrorCodes.ReplyNotFound, "replyTo is not a message of this conversation.");
+                continue;
             }
-            else
+
+            firstOfKey[key] = i;
+            candidates.Add(i);
+        }
+
+        var stored = new Dictionary<(Guid, Guid, string), ChatMessage>();
+        if (candidates.Count > 0 && !await TryInsertAsync(connection, transaction, messages, candidates, outcomes, stored, sentAt, cancellationToken))
+        {
+            // Some clientMessageIds were stored before (a resend): the lock is held, so the earlier
+            // rows are visible now. Answer those with the stored message and number only the rest.
+            await using (var lookup = new NpgsqlBatch(connection, transaction))
             {
-                firstOfKey[key] = i;
-                fresh.Add(i);
-                newPerConversation[message.ConversationId] = newPerConversation.GetValueOrDefault(message.ConversationId) + 1;
+                lookup.BatchCommands.Add(Command(
+                    "SELECT " + Columns + " FROM messages WHERE (conversation_id, sender_id, client_message_id) IN " +
+                    "(SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[]))",
+                    candidates.Select(i => messages[i].ConversationId).ToArray(),
+                    candidates.Select(i => messages[i].SenderId).ToArray(),
+                    candidates.Select(i => messages[i].ClientMessageId).ToArray()));
+                await using var reader = await lookup.ExecuteReaderAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var message = ReadMessage(reader);
+                    stored[(message.ConversationId, message.SenderId, message.ClientMessageId)] = message;
+                }
+            }
+
+            foreach (var i in candidates)
+            {
+                outcomes[i] = null;
+            }
+
+            var rest = new List<int>();
+            foreach (var i in candidates)
+            {
+                if (stored.TryGetValue((messages[i].ConversationId, messages[i].SenderId, messages[i].ClientMessageId), out var earlier))
+                {
+                    outcomes[i] = AppendOutcome.Duplicate(earlier);
+                }
+                else
+                {
+                    rest.Add(i);
+                }
+            }
+
+            if (rest.Count > 0 && !await TryInsertAsync(connection, transaction, messages, rest, outcomes, stored, sentAt, cancellationToken))
+            {
+                throw new InvalidOperationException("A message conflicted with one stored under the conversation's lock.");
             }
         }
 
-        if (fresh.Count > 0)
+        await transaction.CommitAsync(cancellationToken);
+
+        for (var i = 0; i < messages.Count; i++)
         {
-            var nextSeq = await AdvanceSeqsAsync(connection, transaction, newPerConversation, sentAt, cancellationToken);
-            var rows = new List<(NewMessage Source, ChatMessage Message)>(fresh.Count);
-            foreach (var i in fresh)
+            if (outcomes[i] is null)
             {
-                var source = messages[i];
-                var seq = nextSeq[source.ConversationId]++;
-                var message = new ChatMessage(source.MessageId, source.ConversationId, seq, source.SenderId, source.ClientMessageId,
-                    source.Content, sentAt, ReplyTo: source.ReplyTo);
-                rows.Add((source, message));
-                outcomes[i] = AppendOutcome.Stored(message);
+                var first = outcomes[firstOfKey[(messages[i].ConversationId, messages[i].SenderId, messages[i].ClientMessageId)]]!;
+                outcomes[i] = first.Message is { } message ? AppendOutcome.Duplicate(message) : first;
+            }
+        }
+
+        return outcomes!;
+    }
+
+    /// <summary>The conversations of the messages the batch replies to.</summary>
+    private static async Task<Dictionary<Guid, Guid>> ReplyTargetsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<NewMessage> messages, CancellationToken cancellationToken)
+    {
+        var targets = new Dictionary<Guid, Guid>();
+        var replyIds = messages.Where(m => m.ReplyTo is not null).Select(m => m.ReplyTo!.Value).Distinct().ToArray();
+        if (replyIds.Length == 0)
+        {
+            return targets;
+        }
+
+        await using var command = new NpgsqlCommand("SELECT id, conversation_id FROM messages WHERE id = ANY($1)", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter { Value = replyIds });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            targets[reader.GetGuid(0)] = reader.GetGuid(1);
+        }
+
+        return targets;
+    }
+
+    /// <summary>
+    /// Locks the conversations (in id order, so instances never deadlock), takes one seq per message,
+    /// and inserts the messages, their events and the senders' read positions. The unique index on
+    /// (conversation, sender, clientMessageId) checks for resends as part of the insert, so the usual
+    /// case costs no lookup. If any message was stored before, everything since the savepoint is
+    /// undone and false returned: the seqs are not used, and the caller numbers again without them.
+    /// </summary>
+    private static async Task<bool> TryInsertAsync(
+        NpgsqlConnection connection,
+        NpgsqlTransaction transaction,
+        IReadOnlyList<NewMessage> messages,
+        List<int> candidates,
+        AppendOutcome?[] outcomes,
+        Dictionary<(Guid, Guid, string), ChatMessage> stored,
+        DateTimeOffset sentAt,
+        CancellationToken cancellationToken)
+    {
+        var counts = new Dictionary<Guid, int>();
+        foreach (var i in candidates)
+        {
+            counts[messages[i].ConversationId] = counts.GetValueOrDefault(messages[i].ConversationId) + 1;
+        }
+
+        var nextSeq = new Dictionary<Guid, long>(counts.Count);
+        await using (var allocate = new NpgsqlBatch(connection, transaction))
+        {
+            // The locks are taken before the savepoint, so undoing to it keeps them.
+            allocate.BatchCommands.Add(Command("SELECT id FROM conversations WHERE id = ANY($1) ORDER BY id FOR UPDATE", counts.Keys.Order().ToArray()));
+            allocate.BatchCommands.Add(new NpgsqlBatchCommand("SAVEPOINT append"));
+            allocate.BatchCommands.Add(Command(
+                "UPDATE conversations c SET last_seq = c.last_seq + v.n, last_activity_at = $3 " +
+                "FROM unnest($1::uuid[], $2::int[]) AS v(id, n) WHERE c.id = v.id RETURNING c.id, c.last_seq",
+                counts.Keys.ToArray(),
+                counts.Values.ToArray(),
+                sentAt));
+            await using var reader = await allocate.ExecuteReaderAsync(cancellationToken);
+            do
+            {
+                // The lock's rows have one column, the seqs two.
+                while (reader.FieldCount == 2 && await reader.ReadAsync(cancellationToken))
+                {
+                    var id = reader.GetGuid(0);
+                    nextSeq[id] = reader.GetInt64(1) - counts[id] + 1;
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken));
+        }
+
+        var rows = new List<(NewMessage Source, ChatMessage Message)>(candidates.Count);
+        foreach (var i in candidates)
+        {
+            var source = messages[i];
+            if (!nextSeq.TryGetValue(source.ConversationId, out var seq))
+            {
+                outcomes[i] = AppendOutcome.Refused(ErrorCodes.NotFound, "The conversation does not exist.");
+                continue;
             }
 
+            nextSeq[source.ConversationId] = seq + 1;
+            var message = new ChatMessage(source.MessageId, source.ConversationId, seq, source.SenderId, source.ClientMessageId, source.Content, sentAt, ReplyTo: source.ReplyTo);
+            rows.Add((source, message));
+            outcomes[i] = AppendOutcome.Stored(message);
+        }
+
+        if (rows.Count == 0)
+        {
+            return true;
+        }
+
+        int inserted;
+        await using (var write = new NpgsqlBatch(connection, transaction))
+        {
             // The messages, their events and the senders' read positions go in one round trip.
-            await using var write = new NpgsqlBatch(connection, transaction);
             write.BatchCommands.Add(Command(
                 "INSERT INTO messages (id, conversation_id, seq, sender_id, client_message_id, content, sent_at, reply_to) " +
                 "SELECT id, c, seq, sender, cm, content::jsonb, $7, reply FROM unnest($1::uuid[], $2::uuid[], $3::bigint[], $4::uuid[], $5::text[], $6::text[], $8::uuid[]) " +
-                "AS v(id, c, seq, sender, cm, content, reply)",
+                "AS v(id, c, seq, sender, cm, content, reply) ON CONFLICT (conversation_id, sender_id, client_message_id) DO NOTHING RETURNING 1",
                 rows.Select(r => r.Message.MessageId).ToArray(),
                 rows.Select(r => r.Message.ConversationId).ToArray(),
                 rows.Select(r => r.Message.Seq).ToArray(),
@@ -146,39 +231,27 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
                 rows.Select(r => r.Message.ReplyTo).ToArray()));
             write.BatchCommands.Add(OutboxWriter.InsertManyCommand([.. rows.Select(r => ChatEventRows.Sent(r.Source, r.Message))]));
             write.BatchCommands.Add(MarkReadBySenders(rows.Select(r => r.Message)));
-            await write.ExecuteNonQueryAsync(cancellationToken);
+            await using var reader = await write.ExecuteReaderAsync(cancellationToken);
+            inserted = 0;
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inserted++;
+            }
+
+            while (await reader.NextResultAsync(cancellationToken))
+            {
+                // Runs the rest of the batch here, so its errors surface here.
+            }
         }
 
-        await transaction.CommitAsync(cancellationToken);
-
-        for (var i = 0; i < messages.Count; i++)
+        if (inserted == rows.Count)
         {
-            outcomes[i] ??= AppendOutcome.Duplicate(outcomes[firstOfKey[(messages[i].ConversationId, messages[i].SenderId, messages[i].ClientMessageId)]]!.Message!);
+            return true;
         }
 
-        return outcomes!;
-    }
-
-    private static async Task<Dictionary<Guid, long>> AdvanceSeqsAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, Dictionary<Guid, int> counts, DateTimeOffset at, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "UPDATE conversations c SET last_seq = c.last_seq + v.n, last_activity_at = $3 " +
-            "FROM unnest($1::uuid[], $2::int[]) AS v(id, n) WHERE c.id = v.id RETURNING c.id, c.last_seq",
-            connection,
-            transaction);
-        command.Parameters.Add(new NpgsqlParameter { Value = counts.Keys.ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = counts.Values.ToArray() });
-        command.Parameters.Add(new NpgsqlParameter { Value = at });
-        var next = new Dictionary<Guid, long>(counts.Count);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var id = reader.GetGuid(0);
-            next[id] = reader.GetInt64(1) - counts[id] + 1;
-        }
-
-        return next;
+        await using var undo = new NpgsqlCommand("ROLLBACK TO SAVEPOINT append", connection, transaction);
+        await undo.ExecuteNonQueryAsync(cancellationToken);
+        return false;
     }
 
     /// <summary>A sender has read their conversation up to their own message.</summary>
