@@ -45,6 +45,8 @@ public static class ChatServiceExtensions
             var dataSource = new NpgsqlDataSourceBuilder(connectionString);
             dataSource.ConnectionStringBuilder.MaxAutoPrepare = Math.Max(dataSource.ConnectionStringBuilder.MaxAutoPrepare, 64);
             dataSource.ConnectionStringBuilder.AutoPrepareMinUsages = 2;
+            // Chat's own statements never change session state, so a pooled connection needs no reset.
+            dataSource.ConnectionStringBuilder.NoResetOnClose = true;
             return dataSource.Build();
         });
 
