@@ -17,7 +17,9 @@ internal static class Report
             "One WebSocket sends ~150-byte text frames into one direct conversation at a paced rate; the other participant's socket " +
             string.Create(CultureInfo.InvariantCulture, $"receives them. Each rate runs {seconds:0.#} s after a warm-up. ") +
             "*ack* is send → `ack` on the sending socket (after the group commit), *deliver* is send → `message` on the recipient's socket; " +
-            "all times include the client on the same two cores.");
+            "all times include the client on the same two cores. The PostgreSQL server is the test harness's throwaway one " +
+            "(`fsync=off`, `synchronous_commit=off`): commits do not wait for the disk. With durable commits each batch (not each " +
+            "message) adds one flush.");
         text.AppendLine();
         text.AppendLine("| offered msg/s | sent msg/s | ack p50 | ack p99 | deliver p50 | deliver p99 | deliver max | delivered | mean batch | mean batch time |");
         text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
