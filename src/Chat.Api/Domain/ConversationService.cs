@@ -137,11 +137,6 @@ internal sealed class ConversationService(ChatDbContext db, ConversationDirector
         return Result.Created<ConversationView>(view);
     }
 
-    public async Task<Result<ConversationView>> GetAsync(Guid me, Guid conversationId, CancellationToken cancellationToken) =>
-        await LoadAsync(me, conversationId, cancellationToken) is { } conversation
-            ? Result.Ok<ConversationView>(View(conversation))
-            : Result.NotFound<ConversationView>(NoSuchConversation);
-
     public async Task<Result<IReadOnlyList<MemberView>>> GetMembersAsync(Guid me, Guid conversationId, CancellationToken cancellationToken)
     {
         if (await LoadAsync(me, conversationId, cancellationToken) is null)
