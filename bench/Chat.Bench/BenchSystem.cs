@@ -42,23 +42,8 @@ internal sealed class BenchSystem : IAsyncDisposable
     /// <summary>Two users, their direct conversation, a sending socket for one and a receiving socket for the other.</summary>
     public async Task<BenchConversation> OpenConversationAsync()
     {
-        var alice = await auth.CreateClient().RegisterAsync(AuthClient.NewUsername("alice"));
-        var bob = await auth.CreateClient().RegisterAsync(AuthClient.NewUsername("bob"));
-        await using (var connection = new NpgsqlConnection(chat.DatabaseConnectionString))
-        {
-            await connection.OpenAsync();
-            while (true)
-            {
-                await using var command = new NpgsqlCommand("SELECT count(*) FROM users WHERE id = ANY($1)", connection);
-                command.Parameters.Add(new NpgsqlParameter { Value = new[] { alice.UserId, bob.UserId } });
-                if ((long)(await command.ExecuteScalarAsync())! == 2)
-                {
-                    break;
-                }
-
-                await Task.Delay(50);
-            }
-        }
+        var users = await RegisterAsync(2);
+        var (alice, bob) = (users[0], users[1]);
 
         using var response = await chat.CreateClient(alice.AccessToken).PostAsJsonAsync("/chat", new { type = "direct", userId = bob.UserId });
         response.EnsureSuccessStatusCode();
@@ -66,6 +51,36 @@ internal sealed class BenchSystem : IAsyncDisposable
         var sender = await BenchSocket.ConnectAsync(chat.BaseAddress, alice.AccessToken);
         var receiver = await BenchSocket.ConnectAsync(chat.BaseAddress, bob.AccessToken);
         return new BenchConversation(conversationId, sender, receiver);
+    }
+
+    /// <summary><paramref name="pairs"/> direct conversations, each with its sender's and its recipient's socket.</summary>
+    public async Task<IReadOnlyList<BenchConversation>> OpenConversationsAsync(int pairs)
+    {
+        var conversations = new List<BenchConversation>();
+        foreach (var chunk in Enumerable.Range(0, pairs).Chunk(10))
+        {
+            conversations.AddRange(await Task.WhenAll(chunk.Select(_ => OpenConversationAsync())));
+        }
+
+        return conversations;
+    }
+
+    private async Task<Tokens[]> RegisterAsync(int count)
+    {
+        var users = await Task.WhenAll(Enumerable.Range(0, count).Select(_ => auth.CreateClient().RegisterAsync(AuthClient.NewUsername("user"))));
+        await using var connection = new NpgsqlConnection(chat.DatabaseConnectionString);
+        await connection.OpenAsync();
+        while (true)
+        {
+            await using var command = new NpgsqlCommand("SELECT count(*) FROM users WHERE id = ANY($1)", connection);
+            command.Parameters.Add(new NpgsqlParameter { Value = users.Select(u => u.UserId).ToArray() });
+            if ((long)(await command.ExecuteScalarAsync())! == count)
+            {
+                return users;
+            }
+
+            await Task.Delay(50);
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -21,28 +21,37 @@ internal static class LatencyRun
 {
     private static int runs;
 
-    public static async Task<RateResult> RunAsync(BenchConversation conversation, int rate, TimeSpan duration)
+    public static Task<RateResult> RunAsync(BenchConversation conversation, int rate, TimeSpan duration) => RunAsync([conversation], rate, duration);
+
+    /// <summary>Spreads <paramref name="rate"/> over the conversations: message i goes through conversation i mod n.</summary>
+    public static async Task<RateResult> RunAsync(IReadOnlyList<BenchConversation> conversations, int rate, TimeSpan duration)
     {
         var count = (int)(rate * duration.TotalSeconds);
         var run = Interlocked.Increment(ref runs);
         var clock = new RunClock(run, count);
-        var prefix = $"{{\"type\":\"send\",\"conversationId\":\"{conversation.ConversationId}\",\"content\":{{\"kind\":\"text\",\"text\":\"a benchmark message of about the length of a short chat line\"}},\"clientMessageId\":\"{run}-";
-        conversation.Sender.Clock = clock;
-        conversation.Receiver.Clock = clock;
+        foreach (var conversation in conversations)
+        {
+            conversation.Sender.Clock = clock;
+            conversation.Receiver.Clock = clock;
+        }
 
         var start = Stopwatch.GetTimestamp();
-        for (var i = 0; i < count; i++)
+        await Task.WhenAll(conversations.Select((conversation, c) => Task.Run(async () =>
         {
-            var due = start + (long)(i * (double)Stopwatch.Frequency / rate);
-            var wait = due - Stopwatch.GetTimestamp();
-            if (wait > Stopwatch.Frequency / 1000)
+            var prefix = $"{{\"type\":\"send\",\"conversationId\":\"{conversation.ConversationId}\",\"content\":{{\"kind\":\"text\",\"text\":\"a benchmark message of about the length of a short chat line\"}},\"clientMessageId\":\"{run}-";
+            for (var i = c; i < count; i += conversations.Count)
             {
-                await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
-            }
+                var due = start + (long)(i * (double)Stopwatch.Frequency / rate);
+                var wait = due - Stopwatch.GetTimestamp();
+                if (wait > Stopwatch.Frequency / 1000)
+                {
+                    await Task.Delay(TimeSpan.FromTicks(wait * TimeSpan.TicksPerSecond / Stopwatch.Frequency));
+                }
 
-            clock.Sent[i] = Stopwatch.GetTimestamp();
-            await conversation.Sender.SendAsync(Encoding.UTF8.GetBytes(prefix + i.ToString(CultureInfo.InvariantCulture) + "\"}"));
-        }
+                clock.Sent[i] = Stopwatch.GetTimestamp();
+                await conversation.Sender.SendAsync(Encoding.UTF8.GetBytes(prefix + i.ToString(CultureInfo.InvariantCulture) + "\"}"));
+            }
+        })));
 
         var sentRate = count / Stopwatch.GetElapsedTime(start).TotalSeconds;
         var deadline = DateTime.UtcNow.AddSeconds(10);

@@ -37,10 +37,30 @@ for (var rate = 15_000; rate <= 80_000; rate += 5_000)
     best = result;
 }
 
+// Many conversations at once: 100 pairs, each a sender and a recipient socket.
+Console.WriteLine("Opening 100 conversations…");
+var pairs = await system.OpenConversationsAsync(100);
+await LatencyRun.RunAsync(pairs, 2_000, TimeSpan.FromSeconds(2));
+writer.Take();
+var pairResults = new List<RateResult>();
+RateResult? bestPairs = null;
+foreach (var rate in new[] { 5_000, 10_000, 15_000, 20_000, 25_000, 30_000, 40_000, 50_000, 60_000 })
+{
+    var result = await LatencyRun.RunAsync(pairs, rate, TimeSpan.FromSeconds(seconds)) with { Writer = writer.Take() };
+    Console.WriteLine("100 pairs: " + result);
+    pairResults.Add(result);
+    if (!result.Sustained)
+    {
+        break;
+    }
+
+    bestPairs = result;
+}
+
 // One more run at 10,000/s with statement logging on: where the database time goes.
 var profile = await DatabaseProfile.MeasureAsync(system.Postgres, () => LatencyRun.RunAsync(conversation, 10_000, TimeSpan.FromSeconds(seconds)));
 
-var report = Report.Markdown(results, best, seconds, profile);
+var report = Report.Markdown(results, best, seconds, profile, pairResults, bestPairs);
 Console.WriteLine();
 Console.WriteLine(report);
 var path = Path.Combine(Report.RepositoryRoot(), "bench", "results", "chat-latency.md");

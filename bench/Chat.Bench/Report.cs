@@ -5,7 +5,7 @@ namespace Chat.Bench;
 
 internal static class Report
 {
-    public static string Markdown(List<RateResult> results, RateResult? best, double seconds, string databaseProfile)
+    public static string Markdown(List<RateResult> results, RateResult? best, double seconds, string databaseProfile, List<RateResult> pairResults, RateResult? bestPairs)
     {
         var text = new StringBuilder();
         text.AppendLine("# Chat send latency (one conversation)");
@@ -21,13 +21,7 @@ internal static class Report
             "(`fsync=off`, `synchronous_commit=off`): commits do not wait for the disk. With durable commits each batch (not each " +
             "message) adds one flush.");
         text.AppendLine();
-        text.AppendLine("| offered msg/s | sent msg/s | ack p50 | ack p99 | deliver p50 | deliver p99 | deliver max | delivered | mean batch | mean batch time |");
-        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var r in results)
-        {
-            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.OfferedRate:N0} | {r.SentRate:N0} | {r.AckP50:0.0} ms | {r.AckP99:0.0} ms | {r.DeliverP50:0.0} ms | {r.DeliverP99:0.0} ms | {r.DeliverMax:0.0} ms | {r.Delivered:N0}/{r.Messages:N0}{(r.Sustained ? "" : " ✗")} | {r.Writer.MeanSize:0.0} | {r.Writer.MeanMilliseconds:0.00} ms |"));
-        }
+        Table(text, results);
 
         text.AppendLine();
         text.AppendLine(best is null
@@ -38,6 +32,16 @@ internal static class Report
         text.AppendLine("✗ = not sustained (a message missing, p99 over 50 ms, or the client could not send at the offered rate). " +
             "Runs vary by ±10–15 % near saturation on this two-core machine.");
         text.AppendLine();
+        text.AppendLine("## 100 conversations at once");
+        text.AppendLine();
+        text.AppendLine("The same, spread over 100 direct conversations (200 sockets: a sender and a recipient each), message i through conversation i mod 100.");
+        text.AppendLine();
+        Table(text, pairResults);
+        text.AppendLine();
+        text.AppendLine(bestPairs is null
+            ? "No rate of the ramp was sustained with send→deliver p99 ≤ 50 ms."
+            : string.Create(CultureInfo.InvariantCulture, $"Highest sustained rate of the ramp: **{bestPairs.OfferedRate:N0} msg/s** over 100 conversations."));
+        text.AppendLine();
         text.AppendLine("## Where the database time goes (10,000 msg/s, statement log)");
         text.AppendLine();
         text.AppendLine("Server-side time per statement while one more 10,000/s run was logged (the logging itself adds to it). " +
@@ -46,6 +50,17 @@ internal static class Report
         text.AppendLine();
         text.Append(databaseProfile);
         return text.ToString();
+    }
+
+    private static void Table(StringBuilder text, List<RateResult> results)
+    {
+        text.AppendLine("| offered msg/s | sent msg/s | ack p50 | ack p99 | deliver p50 | deliver p99 | deliver max | delivered | mean batch | mean batch time |");
+        text.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var r in results)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {r.OfferedRate:N0} | {r.SentRate:N0} | {r.AckP50:0.0} ms | {r.AckP99:0.0} ms | {r.DeliverP50:0.0} ms | {r.DeliverP99:0.0} ms | {r.DeliverMax:0.0} ms | {r.Delivered:N0}/{r.Messages:N0}{(r.Sustained ? "" : " ✗")} | {r.Writer.MeanSize:0.0} | {r.Writer.MeanMilliseconds:0.00} ms |"));
+        }
     }
 
     public static string RepositoryRoot()
