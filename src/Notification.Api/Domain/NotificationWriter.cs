@@ -77,14 +77,9 @@ public sealed class NotificationWriter(NotificationDbContext db, TimeProvider ti
     }
 
     /// <summary>Takes a deleted message out of the unread groups that count it; a group left empty is withdrawn.</summary>
-    public async Task<IReadOnlyList<NotificationChange>> RemoveMessageAsync(MessageDeleted deleted, CancellationToken cancellationToken)
-    {
-        var groups = await UnreadGroupsCountingAsync(deleted.MessageId, cancellationToken);
-        var changes = new List<NotificationChange>();
-        foreach (var group in groups)
+    public Task<IReadOnlyList<NotificationChange>> RemoveMessageAsync(MessageDeleted deleted, CancellationToken cancellationToken) =>
+        RegroupAsync(deleted.MessageId, (group, messages) =>
         {
-            var seq = await NextSeqAsync(group.UserId, cancellationToken);
-            var messages = await MessagesOfAsync(group.Id, cancellationToken);
             db.GroupedMessages.RemoveRange(messages.Where(m => m.MessageId == deleted.MessageId));
             var left = messages.Where(m => m.MessageId != deleted.MessageId).ToList();
             if (left.Count == 0)
@@ -95,37 +90,19 @@ public sealed class NotificationWriter(NotificationDbContext db, TimeProvider ti
             {
                 Summarize(group, left);
             }
-
-            group.StreamSeq = seq;
-            changes.Add(new NotificationChange(group.UserId, seq, group));
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        return changes;
-    }
+        }, cancellationToken);
 
     /// <summary>Keeps the preview of an edited message current in the unread groups that count it.</summary>
-    public async Task<IReadOnlyList<NotificationChange>> EditMessageAsync(MessageEdited edited, CancellationToken cancellationToken)
-    {
-        var groups = await UnreadGroupsCountingAsync(edited.MessageId, cancellationToken);
-        var changes = new List<NotificationChange>();
-        foreach (var group in groups)
+    public Task<IReadOnlyList<NotificationChange>> EditMessageAsync(MessageEdited edited, CancellationToken cancellationToken) =>
+        RegroupAsync(edited.MessageId, (group, messages) =>
         {
-            var seq = await NextSeqAsync(group.UserId, cancellationToken);
-            var messages = await MessagesOfAsync(group.Id, cancellationToken);
             foreach (var message in messages.Where(m => m.MessageId == edited.MessageId))
             {
                 message.Preview = Shorten(edited.Preview);
             }
 
             Summarize(group, messages);
-            group.StreamSeq = seq;
-            changes.Add(new NotificationChange(group.UserId, seq, group));
-        }
-
-        await db.SaveChangesAsync(cancellationToken);
-        return changes;
-    }
+        }, cancellationToken);
 
     /// <summary>
     /// The user read the conversation up to <see cref="MessagesRead.Seq"/>: a group read to its end is
@@ -301,6 +278,23 @@ public sealed class NotificationWriter(NotificationDbContext db, TimeProvider ti
         row.StreamSeq = seq;
         await db.SaveChangesAsync(cancellationToken);
         return [new NotificationChange(userId, seq, row)];
+    }
+
+    /// <summary>Applies <paramref name="change"/> to each unread group counting a message, with its messages, as one change each.</summary>
+    private async Task<IReadOnlyList<NotificationChange>> RegroupAsync(
+        Guid messageId, Action<NotificationRow, List<GroupedMessage>> change, CancellationToken cancellationToken)
+    {
+        var changes = new List<NotificationChange>();
+        foreach (var group in await UnreadGroupsCountingAsync(messageId, cancellationToken))
+        {
+            var seq = await NextSeqAsync(group.UserId, cancellationToken);
+            change(group, await MessagesOfAsync(group.Id, cancellationToken));
+            group.StreamSeq = seq;
+            changes.Add(new NotificationChange(group.UserId, seq, group));
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return changes;
     }
 
     /// <summary>The unread groups counting a message, their users locked in id order.</summary>
