@@ -50,6 +50,28 @@ public sealed class StreamTests(NotificationSystem system) : IClassFixture<Notif
     }
 
     [Fact]
+    public async Task A_stream_that_missed_more_than_can_be_replayed_is_told_to_reload_and_gets_the_latest_changes()
+    {
+        var alice = await system.NewUserAsync("alice");
+        var bob = await system.NewUserAsync("bob");
+        var requests = Enumerable.Range(0, 7).Select(_ => Guid.NewGuid()).ToList();
+        foreach (var requestId in requests)
+        {
+            await system.PublishAsync(new FriendRequestSent(requestId, alice.UserId, alice.Username, bob.UserId, bob.Username, DateTimeOffset.UtcNow));
+        }
+
+        await Eventually.GetAsync(() => system.ListAsync(bob), l => l.Count == 7, "seven requests");
+
+        // The tests replay at most 5 changes.
+        await using var resumed = await system.StreamAsync(bob, lastEventId: "0");
+        await resumed.WaitForAsync(_ => true, "the resync", name: "resync");
+        await resumed.WaitForAsync(n => n.GetProperty("data").GetProperty("requestId").GetGuid() == requests[^1], "the newest request");
+        var replayed = resumed.Events.Where(e => e.Name == "notification").ToList();
+        Assert.Equal("resync", resumed.Events[0].Name);
+        Assert.Equal(requests[2..], replayed.Select(e => e.Json.GetProperty("data").GetProperty("requestId").GetGuid()));
+    }
+
+    [Fact]
     public async Task An_open_stream_gets_heartbeat_comments_and_nothing_of_other_users()
     {
         var alice = await system.NewUserAsync("alice");

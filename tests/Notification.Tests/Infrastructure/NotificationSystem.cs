@@ -69,10 +69,11 @@ public class NotificationSystem(TestServers servers) : IAsyncLifetime
         return app;
     }
 
-    /// <summary>Short intervals, so heartbeats and retries happen within a test.</summary>
+    /// <summary>Short intervals, so heartbeats and retries happen within a test, and a small replay bound.</summary>
     public static IReadOnlyDictionary<string, string?> TestSettings { get; } = new Dictionary<string, string?>
     {
         ["Notifications:Stream:HeartbeatInterval"] = "00:00:01",
+        ["Notifications:Stream:ReplayLimit"] = "5",
         ["Notifications:Push:PollInterval"] = "00:00:00.200",
         ["Notifications:Push:InitialRetryDelay"] = "00:00:00.200",
         ["EventBus:Consumer:InitialRetryDelay"] = "00:00:00.050",
