@@ -33,7 +33,7 @@ foreach (var instanceCount in new[] { 1, 2 })
 var report = Report.Markdown(results, Users, LatencyRate, latencySeconds, burst);
 Console.WriteLine();
 Console.WriteLine(report);
-var path = Path.Combine(Report.RepositoryRoot(), "bench", "results", "notify.md");
+var path = Path.Combine(Report.ResultsDirectory(), "notify.md");
 await File.WriteAllTextAsync(path, report, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
 Console.WriteLine($"Written to {path}");
 return 0;
@@ -146,15 +146,8 @@ namespace Notification.Bench
             return text.ToString();
         }
 
-        public static string RepositoryRoot()
-        {
-            var directory = new DirectoryInfo(AppContext.BaseDirectory);
-            while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Messenger.slnx")))
-            {
-                directory = directory.Parent;
-            }
-
-            return directory?.FullName ?? throw new InvalidOperationException("Run the benchmark from inside the repository.");
-        }
+        /// <summary><c>bench/results</c>, found from where this file was compiled (the benchmark runs from the repository).</summary>
+        public static string ResultsDirectory([System.Runtime.CompilerServices.CallerFilePath] string source = "") =>
+            Path.GetFullPath(Path.Combine(Path.GetDirectoryName(source)!, "..", "results"));
     }
 }
