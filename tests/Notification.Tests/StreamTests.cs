@@ -69,6 +69,13 @@ public sealed class StreamTests(NotificationSystem system) : IClassFixture<Notif
         var replayed = resumed.Events.Where(e => e.Name == "notification").ToList();
         Assert.Equal("resync", resumed.Events[0].Name);
         Assert.Equal(requests[2..], replayed.Select(e => e.Json.GetProperty("data").GetProperty("requestId").GetGuid()));
+
+        // An id from the future (a restored database) cannot be resumed from: reload, then live changes as they come.
+        await using var confused = await system.StreamAsync(bob, lastEventId: "999999");
+        await confused.WaitForAsync(_ => true, "the resync", name: "resync");
+        var next = Guid.NewGuid();
+        await system.PublishAsync(new FriendRequestSent(next, alice.UserId, alice.Username, bob.UserId, bob.Username, DateTimeOffset.UtcNow));
+        await confused.WaitForAsync(n => n.GetProperty("data").GetProperty("requestId").GetGuid() == next, "the next request");
     }
 
     [Fact]

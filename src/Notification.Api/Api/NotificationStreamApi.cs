@@ -86,7 +86,14 @@ public static class NotificationStreamApi
             var body = http.Response.Body;
             await WriteAsync(body, $"retry: 3000\n: connected\n\n", token);
             var lastSent = resumeAfter ?? 0;
-            if (resumeAfter is { } after)
+            var newest = await db.UserStreams.AsNoTracking().Where(u => u.UserId == userId).Select(u => (long?)u.LastSeq).SingleOrDefaultAsync(token) ?? 0;
+            if (resumeAfter > newest)
+            {
+                // An id this user's stream never reached (another deployment's, or a restored database): start afresh.
+                await WriteAsync(body, $"event: {ResyncEventName}\ndata: {{}}\n\n", token);
+                lastSent = 0;
+            }
+            else if (resumeAfter is { } after)
             {
                 // Changes since then; live changes arriving meanwhile queue up and are skipped below if replayed.
                 var changed = await db.Notifications.AsNoTracking()
