@@ -5,10 +5,10 @@ namespace Chat.Bench;
 
 internal static class Report
 {
-    public static string Markdown(List<RateResult> results, RateResult? best, double seconds, string databaseProfile, List<RateResult> pairResults, RateResult? bestPairs)
+    public static string Markdown(List<RateResult> results, RateResult? best, double seconds, string databaseProfile, List<RateResult> pairResults, RateResult? bestPairs, string pairsProfile)
     {
         var text = new StringBuilder();
-        text.AppendLine("# Chat send latency (one conversation)");
+        text.AppendLine("# Chat send latency");
         text.AppendLine();
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
             $"`dotnet run -c Release --project bench/Chat.Bench` on {DateTime.UtcNow:yyyy-MM-dd}, {Environment.ProcessorCount} cores, .NET {Environment.Version}. ") +
@@ -42,13 +42,17 @@ internal static class Report
             ? "No rate of the ramp was sustained with send→deliver p99 ≤ 50 ms."
             : string.Create(CultureInfo.InvariantCulture, $"Highest sustained rate of the ramp: **{bestPairs.OfferedRate:N0} msg/s** over 100 conversations."));
         text.AppendLine();
-        text.AppendLine("## Where the database time goes (10,000 msg/s, statement log)");
+        text.AppendLine("## Where the database time goes (one conversation, 10,000 msg/s, statement log)");
         text.AppendLine();
         text.AppendLine("Server-side time per statement while one more 10,000/s run was logged (the logging itself adds to it). " +
             "The writer's statements are the lock-and-lookup batch, the seq `UPDATE … RETURNING`, the insert batch and `COMMIT`; the others are " +
             "the outbox relay (advisory lock, read, delete) and the consumers of the event log.");
         text.AppendLine();
         text.Append(databaseProfile);
+        text.AppendLine();
+        text.AppendLine("## Where the database time goes (100 conversations, 5,000 msg/s, statement log)");
+        text.AppendLine();
+        text.Append(pairsProfile);
         return text.ToString();
     }
 
