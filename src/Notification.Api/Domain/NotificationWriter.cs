@@ -37,43 +37,46 @@ public sealed class NotificationWriter(NotificationDbContext db, TimeProvider ti
             new { conversationId = message.ConversationId, conversationType = message.ConversationType, title = message.ConversationTitle },
             DataJson);
         var preview = Shorten(message.Preview);
-        var changed = new List<(Guid UserId, long Seq, Guid Id)>();
+        var changes = new List<NotificationChange>();
         foreach (var userId in candidates.Except(muted))
         {
-            var seq = await NextSeqAsync(userId, cancellationToken);
-            var id = (await db.Database.SqlQuery<Guid>($"""
-                INSERT INTO notifications AS n (id, user_id, kind, subject, data, count, senders, last_preview, first_seq, last_seq, created_at, updated_at, stream_seq)
-                VALUES ({Guid.CreateVersion7(now)}, {userId}, {NotificationKinds.Messages}, {subject}, CAST({data} AS jsonb), 1,
-                        ARRAY[{message.SenderUsername}], {preview}, {message.Seq}, {message.Seq}, {now}, {now}, {seq})
-                ON CONFLICT (user_id, subject) WHERE read_at IS NULL AND withdrawn_at IS NULL DO UPDATE SET
-                    count = n.count + 1,
-                    senders = CASE
-                        WHEN EXCLUDED.last_seq >= n.last_seq THEN array_prepend(EXCLUDED.senders[1], array_remove(n.senders, EXCLUDED.senders[1]))
-                        WHEN EXCLUDED.senders[1] = ANY(n.senders) THEN n.senders
-                        ELSE array_append(n.senders, EXCLUDED.senders[1]) END,
-                    last_preview = CASE WHEN EXCLUDED.last_seq >= n.last_seq THEN EXCLUDED.last_preview ELSE n.last_preview END,
-                    first_seq = LEAST(n.first_seq, EXCLUDED.first_seq),
-                    last_seq = GREATEST(n.last_seq, EXCLUDED.last_seq),
-                    data = EXCLUDED.data,
-                    updated_at = GREATEST(n.updated_at, EXCLUDED.updated_at),
-                    stream_seq = EXCLUDED.stream_seq
-                RETURNING id AS "Value"
-                """).ToListAsync(cancellationToken)).Single();
-            db.GroupedMessages.Add(new GroupedMessage
-            {
-                NotificationId = id,
-                MessageId = message.MessageId,
-                Seq = message.Seq,
-                SenderUsername = message.SenderUsername,
-                Preview = preview,
-                SentAt = message.SentAt,
-            });
-            await QueuePushAsync(userId, id, now, cancellationToken);
-            changed.Add((userId, seq, id));
+            // One round trip per recipient: the next change number (locking the user), the grouping
+            // upsert, the counted message and the queued pushes.
+            var row = (await db.Notifications.FromSql($"""
+                WITH next AS (
+                    INSERT INTO user_streams (user_id, last_seq) VALUES ({userId}, 1)
+                    ON CONFLICT (user_id) DO UPDATE SET last_seq = user_streams.last_seq + 1
+                    RETURNING last_seq),
+                upserted AS (
+                    INSERT INTO notifications AS n (id, user_id, kind, subject, data, count, senders, last_preview, first_seq, last_seq, created_at, updated_at, stream_seq)
+                    VALUES ({Guid.CreateVersion7(now)}, {userId}, {NotificationKinds.Messages}, {subject}, CAST({data} AS jsonb), 1,
+                            ARRAY[{message.SenderUsername}], {preview}, {message.Seq}, {message.Seq}, {now}, {now}, (SELECT last_seq FROM next))
+                    ON CONFLICT (user_id, subject) WHERE read_at IS NULL AND withdrawn_at IS NULL DO UPDATE SET
+                        count = n.count + 1,
+                        senders = CASE
+                            WHEN EXCLUDED.last_seq >= n.last_seq THEN array_prepend(EXCLUDED.senders[1], array_remove(n.senders, EXCLUDED.senders[1]))
+                            WHEN EXCLUDED.senders[1] = ANY(n.senders) THEN n.senders
+                            ELSE array_append(n.senders, EXCLUDED.senders[1]) END,
+                        last_preview = CASE WHEN EXCLUDED.last_seq >= n.last_seq THEN EXCLUDED.last_preview ELSE n.last_preview END,
+                        first_seq = LEAST(n.first_seq, EXCLUDED.first_seq),
+                        last_seq = GREATEST(n.last_seq, EXCLUDED.last_seq),
+                        data = EXCLUDED.data,
+                        updated_at = GREATEST(n.updated_at, EXCLUDED.updated_at),
+                        stream_seq = EXCLUDED.stream_seq
+                    RETURNING n.*),
+                counted AS (
+                    INSERT INTO notification_messages (notification_id, message_id, seq, sender_username, preview, sent_at)
+                    SELECT id, {message.MessageId}, {message.Seq}, {message.SenderUsername}, {preview}, {message.SentAt} FROM upserted),
+                queued AS (
+                    INSERT INTO push_deliveries (subscription_id, notification_id, attempts, version, next_attempt_at)
+                    SELECT s.id, upserted.id, 0, 0, {now} FROM push_subscriptions AS s CROSS JOIN upserted WHERE s.user_id = {userId}
+                    ON CONFLICT (subscription_id, notification_id) DO UPDATE SET version = push_deliveries.version + 1)
+                SELECT * FROM upserted
+                """).AsNoTracking().ToListAsync(cancellationToken)).Single();
+            changes.Add(new NotificationChange(userId, row.StreamSeq, row));
         }
 
-        await db.SaveChangesAsync(cancellationToken);
-        return await LoadAsync(changed, cancellationToken);
+        return changes;
     }
 
     /// <summary>Takes a deleted message out of the unread groups that count it; a group left empty is withdrawn.</summary>
