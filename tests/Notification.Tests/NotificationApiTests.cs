@@ -150,6 +150,25 @@ public sealed class NotificationApiTests(NotificationSystem system) : IClassFixt
     }
 
     [Fact]
+    public async Task Readiness_checks_the_stores_and_OpenAPI_describes_every_route()
+    {
+        var anonymous = system.Notifications.CreateClient();
+        var ready = await anonymous.GetFromJsonAsync<JsonElement>("/health/ready", Cancellation);
+        Assert.Equal("Healthy", ready.GetProperty("status").GetString());
+        Assert.Equal(["postgres", "redis"], ready.GetProperty("checks").EnumerateArray().Select(c => c.GetProperty("name").GetString()).Where(n => n != "self").Order());
+
+        var paths = (await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json", Cancellation)).GetProperty("paths");
+        foreach (var path in new[]
+        {
+            "/notifications", "/notifications/unread-count", "/notifications/{id}/read", "/notifications/read-all", "/notifications/stream",
+            "/notifications/settings", "/notifications/push-subscriptions", "/notifications/push-subscriptions/{id}", "/notifications/vapid-public-key",
+        })
+        {
+            Assert.True(paths.TryGetProperty(path, out _), $"OpenAPI lacks {path}");
+        }
+    }
+
+    [Fact]
     public async Task Settings_are_read_back_and_bad_ones_are_refused()
     {
         var bob = await system.NewUserAsync("bob");
