@@ -40,6 +40,10 @@ public static class SearchApi
                 errors[field] = messages;
             }
         }
+        else if (page.After is { } after && !ProfileSearch.IsValid(after))
+        {
+            errors["cursor"] = ["The cursor is not one this search returned."];
+        }
 
         if (errors.Count > 0)
         {
@@ -51,6 +55,6 @@ public static class SearchApi
             hits,
             page!.Limit,
             h => new ProfileView(h.UserId, h.Username, h.DisplayName, h.Bio, h.AvatarUrl, h.CreatedAt),
-            h => new SearchPosition(h.Score, h.UserId)));
+            h => h.Position));
     }
 }

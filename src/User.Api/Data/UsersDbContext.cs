@@ -32,9 +32,11 @@ public sealed class UsersDbContext(DbContextOptions<UsersDbContext> options) : D
             profile.Property(p => p.FriendListVisibleTo).HasConversion<string>().HasMaxLength(16);
             profile.Ignore(p => p.Privacy);
 
-            // Prefixes (any length, any script) through b-trees; fuzzy matches through trigrams.
-            profile.HasIndex(p => p.Username, "ix_profiles_username_prefix").HasDatabaseName("ix_profiles_username_prefix").HasOperators("text_pattern_ops");
-            profile.HasIndex(p => p.SearchName, "ix_profiles_search_name_prefix").HasDatabaseName("ix_profiles_search_name_prefix").HasOperators("text_pattern_ops");
+            // Prefixes (any length, any script) through b-trees in byte order ("C"), which serve both
+            // LIKE 'abc%' and the paging order of prefix matches; fuzzy matches through trigrams.
+            profile.HasIndex(p => p.Username, "ix_profiles_username_prefix").HasDatabaseName("ix_profiles_username_prefix").UseCollation("C");
+            profile.HasIndex(p => new { p.SearchName, p.UserId }, "ix_profiles_search_name_prefix").HasDatabaseName("ix_profiles_search_name_prefix")
+                .UseCollation("C", null!); // null: uuid has no collation (the API's element type is not annotated)
             profile.HasIndex(p => p.Username, "ix_profiles_username_trgm").HasDatabaseName("ix_profiles_username_trgm").HasMethod("gin").HasOperators("gin_trgm_ops");
             profile.HasIndex(p => p.SearchName, "ix_profiles_search_name_trgm").HasDatabaseName("ix_profiles_search_name_trgm").HasMethod("gin").HasOperators("gin_trgm_ops");
         });

@@ -207,10 +207,10 @@ namespace User.Api.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_profiles_username");
 
-                    b.HasIndex(new[] { "SearchName" }, "ix_profiles_search_name_prefix")
+                    b.HasIndex(new[] { "SearchName", "UserId" }, "ix_profiles_search_name_prefix")
                         .HasDatabaseName("ix_profiles_search_name_prefix");
 
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "SearchName" }, "ix_profiles_search_name_prefix"), new[] { "text_pattern_ops" });
+                    NpgsqlIndexBuilderExtensions.UseCollation(b.HasIndex(new[] { "SearchName", "UserId" }, "ix_profiles_search_name_prefix"), new[] { "C", null });
 
                     b.HasIndex(new[] { "SearchName" }, "ix_profiles_search_name_trgm")
                         .HasDatabaseName("ix_profiles_search_name_trgm");
@@ -221,7 +221,7 @@ namespace User.Api.Data.Migrations
                     b.HasIndex(new[] { "Username" }, "ix_profiles_username_prefix")
                         .HasDatabaseName("ix_profiles_username_prefix");
 
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex(new[] { "Username" }, "ix_profiles_username_prefix"), new[] { "text_pattern_ops" });
+                    NpgsqlIndexBuilderExtensions.UseCollation(b.HasIndex(new[] { "Username" }, "ix_profiles_username_prefix"), new[] { "C" });
 
                     b.HasIndex(new[] { "Username" }, "ix_profiles_username_trgm")
                         .HasDatabaseName("ix_profiles_username_trgm");
