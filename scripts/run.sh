@@ -14,6 +14,9 @@ dashboard_url="http://localhost:18888"
 gateway_port="${MESSENGER_PORT:-8080}"
 services=(
   "Auth 5101"
+  "User 5102"
+  "Friendship 5103"
+  "Chat 5104"
   "Notification 5105"
   "Gateway $gateway_port"
 )

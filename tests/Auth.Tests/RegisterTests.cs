@@ -81,6 +81,8 @@ public sealed class RegisterTests(AuthApp app) : IClassFixture<AuthApp>
     [InlineData("this_username_is_longer_than_32_chars", "username")]
     [InlineData("bad name!", "username")]
     [InlineData("ünïcode", "username")]
+    [InlineData("search", "username")]
+    [InlineData("Blocked", "username")]
     public async Task Invalid_usernames_get_400_with_a_field_error(string username, string field)
     {
         using var response = await _client.PostAsJsonAsync("/register", new { username, password = AuthClient.Password },

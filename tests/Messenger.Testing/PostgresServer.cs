@@ -5,7 +5,8 @@ namespace Messenger.Testing;
 
 /// <summary>
 /// A throwaway PostgreSQL server: initdb into a temporary folder, postgres on a free loopback
-/// port, durability switched off for speed. Disposing it stops the server and deletes the folder.
+/// port, durability switched off for speed unless <see cref="PostgresServerOptions.Durable"/> asks
+/// for it. Disposing it stops the server and deletes the folder.
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable, IPortServer
 {
@@ -17,10 +18,12 @@ public sealed class PostgresServer : IAsyncDisposable, IPortServer
     private readonly string? directory;
     private readonly NpgsqlDataSource admin;
     private readonly ServerLifecycle lifecycle;
+    private readonly PostgresServerOptions options;
     private bool running;
 
-    private PostgresServer(int port, string connectionString, PostgresBinaries? binaries, string? directory)
+    private PostgresServer(int port, string connectionString, PostgresBinaries? binaries, string? directory, PostgresServerOptions? options = null)
     {
+        this.options = options ?? new PostgresServerOptions();
         Port = port;
         ConnectionString = connectionString;
         this.binaries = binaries;
@@ -43,7 +46,11 @@ public sealed class PostgresServer : IAsyncDisposable, IPortServer
 
     private string DataPath => Path.Combine(directory!, DataFolderName);
 
-    public static async Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<PostgresServer> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(new PostgresServerOptions(), cancellationToken);
+
+    /// <summary>A server with the given durability and settings (benchmarks measure with durable commits).</summary>
+    public static async Task<PostgresServer> StartAsync(PostgresServerOptions options, CancellationToken cancellationToken = default)
     {
         var binaries = await PostgresBinaries.GetAsync();
         var directory = RunDirectory.NewServerDirectory("postgres");
@@ -52,11 +59,11 @@ public sealed class PostgresServer : IAsyncDisposable, IPortServer
             await PostgresBinaries.GiveToServerUserAsync(directory, cancellationToken);
             var (initdb, initdbArguments) = binaries.Tool(
                 "initdb", "-D", Path.Combine(directory, DataFolderName), "-A", "trust", "-U", "postgres",
-                "--no-sync", "-E", "UTF8", "--locale=C");
+                "--no-sync", "-E", "UTF8", "--locale=C", "--lc-ctype=C.UTF-8");
             await Command.RunCheckedAsync(initdb, initdbArguments, StartTimeout, cancellationToken);
 
             return await FreePort.StartServerAsync(
-                "PostgreSQL", port => new PostgresServer(port, LocalConnectionString(port), binaries, directory), cancellationToken);
+                "PostgreSQL", port => new PostgresServer(port, LocalConnectionString(port), binaries, directory, options), cancellationToken);
         }
         catch
         {
@@ -138,17 +145,16 @@ public sealed class PostgresServer : IAsyncDisposable, IPortServer
     private async Task<bool> StartProcessAsync(CancellationToken cancellationToken)
     {
         // -k keeps the Unix socket inside the server's own folder, away from /var/run/postgresql.
-        var options = string.Join(' ',
-            $"-p {Port}",
-            $"-k '{directory}'",
-            "-c listen_addresses=127.0.0.1",
-            "-c fsync=off",
-            "-c synchronous_commit=off",
-            "-c full_page_writes=off",
-            "-c max_connections=500");
+        var durability = options.Durable
+            ? new[] { "-c fsync=on", "-c synchronous_commit=on", "-c full_page_writes=on" }
+            : ["-c fsync=off", "-c synchronous_commit=off", "-c full_page_writes=off"];
+        var serverOptions = string.Join(' ',
+            new[] { $"-p {Port}", $"-k '{directory}'", "-c listen_addresses=127.0.0.1", "-c max_connections=500" }
+                .Concat(durability)
+                .Concat(options.Settings.Select(setting => $"-c {setting.Key}={setting.Value}")));
         var (pgCtl, arguments) = binaries!.Tool(
             "pg_ctl", "start", "-D", DataPath, "-l", LogPath!, "-w", "-t", ((int)StartTimeout.TotalSeconds).ToString(),
-            "-s", "-o", options);
+            "-s", "-o", serverOptions);
         var logStart = LogTail.Length(LogPath!);
         var result = await Command.RunAsync(pgCtl, arguments, StartTimeout + TimeSpan.FromSeconds(10), cancellationToken);
         if (result.ExitCode != 0)
@@ -265,4 +271,17 @@ public sealed class PostgresServer : IAsyncDisposable, IPortServer
         // PostgreSQL names are at most 63 bytes; the suffix takes 13.
         return $"{cleaned[..Math.Min(cleaned.Length, 48)]}_{Guid.NewGuid().ToString("N")[..12]}";
     }
+}
+
+/// <summary>How a private server runs. The defaults suit tests: commits do not wait for the disk.</summary>
+public sealed class PostgresServerOptions
+{
+    /// <summary>
+    /// <c>fsync</c>, <c>synchronous_commit</c> and <c>full_page_writes</c> on, as in production: a
+    /// commit returns once its WAL is flushed. Off by default (tests throw the data away).
+    /// </summary>
+    public bool Durable { get; init; }
+
+    /// <summary>Further server settings passed as <c>-c name=value</c> (e.g. <c>shared_buffers</c>).</summary>
+    public IReadOnlyDictionary<string, string> Settings { get; init; } = new Dictionary<string, string>();
 }

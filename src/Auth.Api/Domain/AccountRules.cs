@@ -33,10 +33,21 @@ public static partial class AccountRules
             return $"A username has {UsernameMinLength} to {UsernameMaxLength} characters.";
         }
 
-        return UsernamePattern().IsMatch(normalized)
-            ? null
-            : "A username may contain only letters a-z, digits, '_' and '.'.";
+        if (!UsernamePattern().IsMatch(normalized))
+        {
+            return "A username may contain only letters a-z, digits, '_' and '.'.";
+        }
+
+        return ReservedUsernames.Contains(normalized) ? $"The username '{normalized}' is reserved." : null;
     }
+
+    // Names that are routes under /user/ (a profile there could never be reached) or that could
+    // pass for the messenger itself.
+    private static readonly HashSet<string> ReservedUsernames = new(StringComparer.Ordinal)
+    {
+        "search", "blocked", "internal", "me", "admin", "administrator", "root", "system", "support",
+        "messenger", "help", "security", "api", "null", "undefined",
+    };
 
     public static string? CheckPassword(string? password, string? username)
     {
@@ -104,7 +115,7 @@ public static partial class AccountRules
     {
         var source = (preferred ?? "").Split('@')[0].ToLowerInvariant();
         var stem = new string(source.Where(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_' or '.').ToArray());
-        if (stem.Length < UsernameMinLength)
+        if (stem.Length < UsernameMinLength || ReservedUsernames.Contains(stem))
         {
             stem = "user" + stem;
         }

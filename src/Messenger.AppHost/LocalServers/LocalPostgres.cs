@@ -37,7 +37,7 @@ internal static class LocalPostgres
             // Development default, clearly not for production: every local connection is trusted.
             // The server listens on 127.0.0.1 only; deployments set their own pg_hba.conf and passwords.
             var initdb = builder.AddExecutable(name + "-initdb", initdbCommand, home,
-                [.. initdbPrefix, "-D", dataDirectory, "-A", "trust", "-U", SuperUser, "-E", "UTF8", "--locale=C"]);
+                [.. initdbPrefix, "-D", dataDirectory, "-A", "trust", "-U", SuperUser, "-E", "UTF8", "--locale=C", "--lc-ctype=C.UTF-8"]);
             server.WaitForCompletion(initdb);
         }
 
