@@ -1,10 +1,9 @@
 using System.Globalization;
-using System.Text;
 using System.Text.RegularExpressions;
 using Messenger.Testing;
 using Npgsql;
 
-namespace Chat.Bench;
+namespace Messenger.Bench.Infrastructure;
 
 /// <summary>
 /// Where the database time goes during a run: statement logging is switched on for its length
@@ -12,7 +11,9 @@ namespace Chat.Bench;
 /// </summary>
 internal static partial class DatabaseProfile
 {
-    public static async Task<string> MeasureAsync(PostgresServer postgres, Func<Task> run)
+    public sealed record Statement(string Text, int Calls, double TotalMs, double Share, double MeanMs);
+
+    public static async Task<List<Statement>> MeasureAsync(PostgresServer postgres, Func<Task> run)
     {
         var log = postgres.LogPath ?? throw new InvalidOperationException("The server's log is not available.");
         var start = new FileInfo(log).Length;
@@ -36,7 +37,7 @@ internal static partial class DatabaseProfile
         var totals = new Dictionary<string, (int Count, double Milliseconds)>();
         foreach (Match match in DurationLine().Matches(text))
         {
-            var statement = Regex.Replace(match.Groups["sql"].Value, @"\s+", " ");
+            var statement = Whitespace().Replace(match.Groups["sql"].Value, " ");
             var key = statement.Length > 70 ? statement[..70] + "…" : statement;
             var ms = double.Parse(match.Groups["ms"].Value, CultureInfo.InvariantCulture);
             var (count, sum) = totals.GetValueOrDefault(key);
@@ -44,16 +45,8 @@ internal static partial class DatabaseProfile
         }
 
         var all = totals.Values.Sum(t => t.Milliseconds);
-        var table = new StringBuilder();
-        table.AppendLine("| statement | calls | total ms | share | mean ms |");
-        table.AppendLine("|---|---:|---:|---:|---:|");
-        foreach (var (statement, (count, ms)) in totals.OrderByDescending(t => t.Value.Milliseconds).Take(12))
-        {
-            table.AppendLine(string.Create(CultureInfo.InvariantCulture,
-                $"| `{statement.Replace("|", "\\|", StringComparison.Ordinal)}` | {count:N0} | {ms:N0} | {ms / all:P0} | {ms / count:0.000} |"));
-        }
-
-        return table.ToString();
+        return [.. totals.OrderByDescending(t => t.Value.Milliseconds).Take(12)
+            .Select(t => new Statement(t.Key, t.Value.Count, t.Value.Milliseconds, t.Value.Milliseconds / all, t.Value.Milliseconds / t.Value.Count))];
     }
 
     private static async Task SetAsync(PostgresServer postgres, string value)
@@ -67,4 +60,34 @@ internal static partial class DatabaseProfile
 
     [GeneratedRegex(@"duration: (?<ms>[0-9.]+) ms\s+(?:statement|execute [^:]*|parse [^:]*|bind [^:]*): (?<sql>[^\n]*)")]
     private static partial Regex DurationLine();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Whitespace();
+}
+
+/// <summary>Server-wide commit and WAL counters (pg_stat_database, pg_stat_wal), to turn into rates per step.</summary>
+internal sealed record DatabaseCounters(long Commits, long WalSyncs, long WalBytes, DateTime At)
+{
+    public static async Task<DatabaseCounters> ReadAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT (SELECT sum(xact_commit)::bigint FROM pg_stat_database), wal_sync, wal_bytes::bigint FROM pg_stat_wal", connection);
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return new DatabaseCounters(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), DateTime.UtcNow);
+    }
+
+    /// <summary>Commits/s, WAL flushes/s and WAL MB/s between two readings.</summary>
+    public Dictionary<string, double> RatesSince(DatabaseCounters start)
+    {
+        var seconds = (At - start.At).TotalSeconds;
+        return new Dictionary<string, double>
+        {
+            ["commitsPerSecond"] = (Commits - start.Commits) / seconds,
+            ["walFlushesPerSecond"] = (WalSyncs - start.WalSyncs) / seconds,
+            ["walMegabytesPerSecond"] = (WalBytes - start.WalBytes) / seconds / 1e6,
+        };
+    }
 }

@@ -1,0 +1,50 @@
+using Messenger.Bench.Infrastructure;
+using Messenger.Bench.Scenarios;
+
+// bash scripts/bench.sh <scenario> [--option value]…  (the script builds Release and runs this)
+var scenarios = new Dictionary<string, Func<BenchContext, Task>>(StringComparer.OrdinalIgnoreCase)
+{
+    ["chat-throughput"] = ChatThroughput.RunAsync,
+};
+
+if (args is ["trace-summary", var path])
+{
+    // Summarises a saved dotnet-trace file the way the reports do.
+    var summary = TraceSummary.Read(path);
+    Console.WriteLine($"{summary.BusySamples} busy of {summary.Samples} samples");
+    foreach (var (area, share) in summary.Areas)
+    {
+        Console.WriteLine($"{share,6:P0}  {area}");
+    }
+
+    foreach (var (method, share) in summary.Exclusive)
+    {
+        Console.WriteLine($"{share,6:P1}  {method}");
+    }
+
+    return 0;
+}
+
+if (args.Length == 0 || !scenarios.ContainsKey(args[0]) && args[0] != "all")
+{
+    Console.Error.WriteLine($"usage: bash scripts/bench.sh <{string.Join('|', scenarios.Keys)}|all> [--quick] [--option value]…");
+    return 2;
+}
+
+var options = new BenchOptions(args.Skip(1));
+var machine = Machine.Read();
+BenchContext.Say($"Machine: {machine.Describe()}");
+var names = args[0] == "all" ? scenarios.Keys.ToList() : [args[0]];
+foreach (var name in names)
+{
+    var context = new BenchContext(name, options, machine);
+    BenchContext.Say($"Scenario {name} (service logs in {context.LogDirectory})");
+    await scenarios[name](context);
+}
+
+foreach (var unread in options.Unread)
+{
+    Console.Error.WriteLine($"warning: option --{unread} is not used by {args[0]}");
+}
+
+return 0;
