@@ -5,6 +5,7 @@ using Messenger.Bench.Scenarios;
 var scenarios = new Dictionary<string, Func<BenchContext, Task>>(StringComparer.OrdinalIgnoreCase)
 {
     ["chat-throughput"] = ChatThroughput.RunAsync,
+    ["history"] = History.RunAsync,
 };
 
 if (args is ["trace-summary", var path])
