@@ -5,6 +5,7 @@ using Messenger.Bench.Scenarios;
 var scenarios = new Dictionary<string, Func<BenchContext, Task>>(StringComparer.OrdinalIgnoreCase)
 {
     ["chat-throughput"] = ChatThroughput.RunAsync,
+    ["connections"] = Connections.RunAsync,
     ["history"] = History.RunAsync,
 };
 
@@ -24,6 +25,11 @@ if (args is ["trace-summary", var path])
     }
 
     return 0;
+}
+
+if (args.Length > 0 && args[0] == "connections-worker")
+{
+    return await ConnectionsWorker.RunAsync(new BenchOptions(args.Skip(1)));
 }
 
 if (args.Length == 0 || !scenarios.ContainsKey(args[0]) && args[0] != "all")

@@ -168,6 +168,9 @@ internal sealed class LoadSocket : IAsyncDisposable
         }
     }
 
+    /// <summary>Drops the connection without a close handshake.</summary>
+    public void Abort() => socket.Abort();
+
     public async ValueTask DisposeAsync()
     {
         try
