@@ -7,6 +7,7 @@ var scenarios = new Dictionary<string, Func<BenchContext, Task>>(StringComparer.
     ["chat-throughput"] = ChatThroughput.RunAsync,
     ["connections"] = Connections.RunAsync,
     ["history"] = History.RunAsync,
+    ["auth"] = AuthThroughput.RunAsync,
 };
 
 if (args is ["trace-summary", var path])
