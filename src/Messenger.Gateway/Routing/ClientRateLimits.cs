@@ -90,7 +90,9 @@ public static class ClientRateLimits
         });
     }
 
+    // The gateway relays upgrades without terminating them (no WebSocket middleware), so the
+    // upgrade is recognised by its headers.
     private static bool IsLongLived(HttpContext context) =>
-        context.WebSockets.IsWebSocketRequest
+        context.Request.Headers.Upgrade.Any(u => string.Equals(u, "websocket", StringComparison.OrdinalIgnoreCase))
         || context.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
 }

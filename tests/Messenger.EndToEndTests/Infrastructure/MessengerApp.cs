@@ -14,7 +14,7 @@ public sealed class MessengerApp : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
-    private static readonly string[] Services = ["auth"];
+    private static readonly string[] Services = ["auth", "user", "friendship", "chat", "notification", "gateway"];
 
     private readonly string dataDirectory =
         Path.Combine(Path.GetTempPath(), "messenger-e2e-" + Guid.NewGuid().ToString("N")[..12]);
@@ -76,6 +76,9 @@ public sealed class MessengerApp : IAsyncLifetime
 
     /// <summary>An HTTP client whose base address is the service's endpoint.</summary>
     public HttpClient CreateClient(string service) => App.CreateHttpClient(service);
+
+    /// <summary>The base URL of a resource's HTTP endpoint (e.g. <c>gateway</c>).</summary>
+    public Uri Endpoint(string resource) => App.GetEndpoint(resource, "http");
 
     public async ValueTask DisposeAsync()
     {
