@@ -8,6 +8,7 @@ var scenarios = new Dictionary<string, Func<BenchContext, Task>>(StringComparer.
     ["connections"] = Connections.RunAsync,
     ["history"] = History.RunAsync,
     ["auth"] = AuthThroughput.RunAsync,
+    ["notify"] = Notify.RunAsync,
 };
 
 if (args is ["trace-summary", var path])

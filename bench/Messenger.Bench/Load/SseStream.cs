@@ -2,17 +2,17 @@ using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Text.Json;
 
-namespace Notification.Bench;
+namespace Messenger.Bench.Load;
 
 /// <summary>One SSE client of <c>GET /notifications/stream</c> that notes when each state of a grouped notification arrived.</summary>
-internal sealed class BenchStream : IAsyncDisposable
+internal sealed class SseStream : IAsyncDisposable
 {
     private readonly HttpClient http;
     private readonly CancellationTokenSource stop = new();
     private readonly Task reading;
     private readonly Action<Guid, long, long> onChange;
 
-    private BenchStream(HttpClient http, HttpResponseMessage response, Action<Guid, long, long> onChange)
+    private SseStream(HttpClient http, HttpResponseMessage response, Action<Guid, long, long> onChange)
     {
         this.http = http;
         this.onChange = onChange;
@@ -20,7 +20,7 @@ internal sealed class BenchStream : IAsyncDisposable
     }
 
     /// <param name="onChange">Called with the conversation, the last message seq the notification counts and the <see cref="Stopwatch"/> timestamp it arrived at.</param>
-    public static async Task<BenchStream> OpenAsync(Uri baseAddress, string accessToken, Action<Guid, long, long> onChange)
+    public static async Task<SseStream> OpenAsync(Uri baseAddress, string accessToken, Action<Guid, long, long> onChange)
     {
         var http = new HttpClient { BaseAddress = baseAddress, Timeout = Timeout.InfiniteTimeSpan };
         using var request = new HttpRequestMessage(HttpMethod.Get, "/notifications/stream");
@@ -28,7 +28,7 @@ internal sealed class BenchStream : IAsyncDisposable
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
         var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         response.EnsureSuccessStatusCode();
-        return new BenchStream(http, response, onChange);
+        return new SseStream(http, response, onChange);
     }
 
     private async Task ReadAsync(HttpResponseMessage response)
