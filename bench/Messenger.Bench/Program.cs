@@ -9,6 +9,7 @@ var scenarios = new Dictionary<string, Func<BenchContext, Task>>(StringComparer.
     ["history"] = History.RunAsync,
     ["auth"] = AuthThroughput.RunAsync,
     ["notify"] = Notify.RunAsync,
+    ["relay"] = OutboxRelay.RunAsync,
 };
 
 if (args is ["trace-summary", var path])
