@@ -1,5 +1,6 @@
 using Chat.Api.Data;
 using Chat.Api.Domain;
+using Chat.Api.Domain.Attachments;
 using Chat.Api.Realtime;
 using Messenger.ServiceDefaults.Authentication;
 using System.Text.Json.Serialization;
@@ -106,7 +107,13 @@ public static class MessagesApi
     }
 
     internal static async Task<Results<Created<ChatMessage>, Ok<ChatMessage>, ValidationProblem, ProblemHttpResult>> Send(
-        Guid conversationId, SendRequest request, ConversationDirectory directory, MessageWriter writer, HttpContext http, CancellationToken cancellationToken)
+        Guid conversationId,
+        SendRequest request,
+        ConversationDirectory directory,
+        MessageWriter writer,
+        AttachmentReferences attachments,
+        HttpContext http,
+        CancellationToken cancellationToken)
     {
         var problem = ContentRules.CheckClientMessageId(request.ClientMessageId);
         if (problem is not null)
@@ -130,8 +137,20 @@ public static class MessagesApi
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Not allowed", detail: "You cannot write to this conversation.");
         }
 
+        var content = request.Content!;
+        if (content.AttachmentId is not null)
+        {
+            var (resolved, attachmentProblem) = await attachments.ResolveAsync(me, content, cancellationToken);
+            if (resolved is null)
+            {
+                return ConversationsApi.Invalid("content.attachmentId", attachmentProblem!, "The message is not valid.");
+            }
+
+            content = resolved;
+        }
+
         var outcome = await writer.StoreAsync(
-            new NewMessage(MessageIds.New(), conversation, me, http.User.GetUsername(), request.ClientMessageId!, request.Content!, request.ReplyTo),
+            new NewMessage(MessageIds.New(), conversation, me, http.User.GetUsername(), request.ClientMessageId!, content, request.ReplyTo),
             cancellationToken);
         return outcome switch
         {
@@ -146,7 +165,7 @@ public static class MessagesApi
     internal static async Task<Results<Ok<ChatMessage>, ValidationProblem, ProblemHttpResult>> Edit(
         Guid conversationId, Guid messageId, EditRequest request, MessageActions actions, HttpContext http, CancellationToken cancellationToken)
     {
-        if (ContentRules.Check(request.Content) is { } problem)
+        if (ContentRules.CheckEdit(request.Content) is { } problem)
         {
             return ConversationsApi.Invalid("content", problem, "The edit is not valid.");
         }

@@ -19,6 +19,10 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
 
     public DbSet<MessageRow> Messages => Set<MessageRow>();
 
+    public DbSet<AttachmentRow> Attachments => Set<AttachmentRow>();
+
+    public DbSet<AttachmentPostRow> AttachmentPosts => Set<AttachmentPostRow>();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.Entity<ConversationRow>(conversation =>
@@ -66,6 +70,28 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             message.Property(m => m.Search).HasComputedColumnSql(
                 "to_tsvector('simple'::regconfig, coalesce(content->>'text', '') || ' ' || coalesce(content->>'name', ''))", stored: true);
             message.HasIndex(m => m.Search).HasMethod("GIN");
+        });
+
+        modelBuilder.Entity<AttachmentRow>(attachment =>
+        {
+            attachment.ToTable("attachments");
+            attachment.Property(a => a.Id).ValueGeneratedNever();
+            attachment.Property(a => a.Name).HasMaxLength(255);
+            attachment.Property(a => a.Kind).HasMaxLength(16);
+            attachment.Property(a => a.MimeType).HasMaxLength(255);
+            attachment.Property(a => a.Sha256).HasMaxLength(64);
+            attachment.Property(a => a.BlobKey).HasMaxLength(200);
+            attachment.Property(a => a.ThumbnailKey).HasMaxLength(200);
+            attachment.Property(a => a.ThumbnailMimeType).HasMaxLength(64);
+            // The sweeper looks for old attachments that no message carries.
+            attachment.HasIndex(a => a.CreatedAt);
+        });
+
+        modelBuilder.Entity<AttachmentPostRow>(post =>
+        {
+            post.ToTable("attachment_posts");
+            post.HasKey(p => new { p.AttachmentId, p.MessageId });
+            post.HasIndex(p => p.MessageId);
         });
 
         modelBuilder.AddOutbox();

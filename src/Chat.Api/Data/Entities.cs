@@ -90,3 +90,54 @@ public sealed class MessageRow
 
     public NpgsqlTsVector? Search { get; set; }
 }
+
+/// <summary>An uploaded file (docs/decisions/0060): its bytes live in the blob store under <see cref="BlobKey"/>.</summary>
+public sealed class AttachmentRow
+{
+    public Guid Id { get; set; }
+
+    public Guid UploaderId { get; set; }
+
+    public required string Name { get; set; }
+
+    /// <summary><c>image</c> when it was decoded and re-encoded (it may be sent as an image), else <c>file</c>.</summary>
+    public required string Kind { get; set; }
+
+    /// <summary>The type sniffed from the bytes, never the client's word.</summary>
+    public required string MimeType { get; set; }
+
+    public long Size { get; set; }
+
+    /// <summary>SHA-256 of the stored bytes, hex: the download's ETag.</summary>
+    public required string Sha256 { get; set; }
+
+    public int? Width { get; set; }
+
+    public int? Height { get; set; }
+
+    public required string BlobKey { get; set; }
+
+    public string? ThumbnailKey { get; set; }
+
+    public string? ThumbnailMimeType { get; set; }
+
+    public long? ThumbnailSize { get; set; }
+
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>When a message first carried it; null while it is an orphan.</summary>
+    public DateTimeOffset? FirstPostedAt { get; set; }
+}
+
+/// <summary>
+/// A live message that carries an attachment: who may download it (the conversation's members)
+/// and how long its blob must stay. Deleting the message deletes the row.
+/// </summary>
+public sealed class AttachmentPostRow
+{
+    public Guid AttachmentId { get; set; }
+
+    public Guid MessageId { get; set; }
+
+    public Guid ConversationId { get; set; }
+}

@@ -231,6 +231,10 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
                 rows.Select(r => r.Message.ReplyTo).ToArray()));
             write.BatchCommands.Add(OutboxWriter.InsertManyCommand([.. rows.Select(r => ChatEventRows.Sent(r.Source, r.Message))]));
             write.BatchCommands.Add(MarkReadBySenders(rows.Select(r => r.Message)));
+            foreach (var command in AttachmentStore.RecordPosts(rows.Select(r => r.Message)))
+            {
+                write.BatchCommands.Add(command);
+            }
             await using var reader = await write.ExecuteReaderAsync(cancellationToken);
             inserted = 0;
             while (await reader.ReadAsync(cancellationToken))

@@ -1,8 +1,10 @@
 namespace Chat.Api.Domain;
 
 /// <summary>
-/// What a message says: <c>{kind:"text", text}</c>, or an attachment (<c>image</c>, <c>file</c>) with
-/// a <c>url</c> (or, once uploads exist, an <c>attachmentId</c>), <c>name</c>, <c>size</c> and <c>mimeType</c>.
+/// What a message says: <c>{kind:"text", text}</c>, or an attachment (<c>image</c>, <c>file</c>):
+/// an uploaded one by <c>attachmentId</c> (the server fills in <c>name</c>, <c>size</c>,
+/// <c>mimeType</c> and, for pictures, <c>width</c>/<c>height</c> from its record), or a link to
+/// elsewhere by <c>url</c> with the client's <c>name</c>, <c>size</c> and <c>mimeType</c>.
 /// </summary>
 public sealed record MessageContent(
     string Kind,
@@ -11,7 +13,9 @@ public sealed record MessageContent(
     string? AttachmentId = null,
     string? Name = null,
     long? Size = null,
-    string? MimeType = null);
+    string? MimeType = null,
+    int? Width = null,
+    int? Height = null);
 
 /// <summary>One reaction emoji on a message and who gave it.</summary>
 public sealed record Reaction(string Emoji, int Count, IReadOnlyList<Guid> UserIds);

@@ -37,6 +37,7 @@ public static class ContentRules
                 }
 
                 return content.Url is null && content.AttachmentId is null && content.Name is null && content.Size is null && content.MimeType is null
+                    && content.Width is null && content.Height is null
                     ? null
                     : "A text message carries only text.";
             case "image":
@@ -62,9 +63,17 @@ public static class ContentRules
             return "The url must be an absolute http or https URL of at most 2048 characters.";
         }
 
-        if (content.AttachmentId is { Length: 0 or > 100 })
+        if (content.AttachmentId is not null)
         {
-            return "The attachmentId must be 1 to 100 characters.";
+            // The server fills in the rest from the attachment's record.
+            return !Guid.TryParse(content.AttachmentId, out _) ? "The attachmentId is the id POST /chat/attachments answered with."
+                : content.Text is { Length: > TextMaxLength } ? $"The caption is longer than {TextMaxLength} characters."
+                : null;
+        }
+
+        if (content.Width is < 1 or > 100_000 || content.Height is < 1 or > 100_000)
+        {
+            return "An attachment's width and height are 1 to 100000 pixels.";
         }
 
         if (string.IsNullOrWhiteSpace(content.Name) || content.Name.Length > NameMaxLength)
@@ -89,6 +98,10 @@ public static class ContentRules
 
         return content.Text is { Length: > TextMaxLength } ? $"The caption is longer than {TextMaxLength} characters." : null;
     }
+
+    /// <summary>An edit replaces text or a caption; the file a message carries stays what was sent.</summary>
+    public static string? CheckEdit(MessageContent? content) =>
+        Check(content) ?? (content!.AttachmentId is not null ? "An uploaded attachment cannot be changed by an edit; delete the message and send a new one." : null);
 
     public static string? CheckEmoji(string? emoji) =>
         string.IsNullOrWhiteSpace(emoji) || emoji.Length > EmojiMaxLength || emoji.Any(char.IsWhiteSpace)

@@ -14,6 +14,7 @@ internal sealed class MessageActions(
     IMessageStore store,
     ConversationDirectory directory,
     NpgsqlDataSource dataSource,
+    AttachmentStore attachments,
     FanOut fanOut,
     OutboxSignal outboxSignal,
     TimeProvider time)
@@ -38,6 +39,12 @@ internal sealed class MessageActions(
         }
 
         var change = await store.DeleteAsync(conversationId, messageId, userId, time.GetStorableNow(), cancellationToken);
+        if (change.Status == MessageChangeStatus.Changed)
+        {
+            // What the message carried stays until no other message carries it (the sweeper's rule).
+            await attachments.RemovePostsOfAsync(messageId, cancellationToken);
+        }
+
         Announce(conversation, change, withEvent: true);
         return change;
     }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Chat.Api.Data;
 using Chat.Api.Domain;
+using Chat.Api.Domain.Attachments;
 using Chat.Api.Extensions;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -19,6 +20,7 @@ internal sealed partial class ChatFrameHandler(
     MessageWriter writer,
     IMessageStore store,
     MessageActions actions,
+    AttachmentReferences attachments,
     FanOut fanOut,
     Presence presence,
     IOptions<ChatOptions> options,
@@ -121,8 +123,21 @@ internal sealed partial class ChatFrameHandler(
             return;
         }
 
+        var content = frame.Content!;
+        if (content.AttachmentId is not null)
+        {
+            (var resolved, problem) = await attachments.ResolveAsync(connection.UserId, content, CancellationToken.None);
+            if (resolved is null)
+            {
+                await Reply(connection, frame, ErrorCodes.AttachmentNotFound, problem!);
+                return;
+            }
+
+            content = resolved;
+        }
+
         var message = new NewMessage(MessageIds.New(), conversation, connection.UserId, connection.Username,
-            frame.ClientMessageId!, frame.Content!, frame.ReplyTo);
+            frame.ClientMessageId!, content, frame.ReplyTo);
         await writer.EnqueueAsync(new PendingSend(message, connection, frame.RequestId), CancellationToken.None);
     }
 
@@ -183,7 +198,7 @@ internal sealed partial class ChatFrameHandler(
             return;
         }
 
-        if (ContentRules.Check(frame.Content) is { } problem)
+        if (ContentRules.CheckEdit(frame.Content) is { } problem)
         {
             await Reply(connection, frame, ErrorCodes.Invalid, problem);
             return;

@@ -59,6 +59,7 @@ internal static class ErrorCodes
     public const string RateLimited = "rate_limited";
     public const string Unavailable = "unavailable";
     public const string ReplyNotFound = "reply_not_found";
+    public const string AttachmentNotFound = "attachment_not_found";
 }
 
 internal sealed record AckFrame(string ClientMessageId, Guid MessageId, Guid ConversationId, long Seq, DateTimeOffset SentAt)

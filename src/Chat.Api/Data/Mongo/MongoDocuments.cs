@@ -104,6 +104,14 @@ internal sealed class ContentDocument
     [BsonIgnoreIfNull]
     public string? MimeType { get; set; }
 
+    [BsonElement("width")]
+    [BsonIgnoreIfNull]
+    public int? Width { get; set; }
+
+    [BsonElement("height")]
+    [BsonIgnoreIfNull]
+    public int? Height { get; set; }
+
     public static ContentDocument From(MessageContent content) => new()
     {
         Kind = content.Kind,
@@ -113,9 +121,11 @@ internal sealed class ContentDocument
         Name = content.Name,
         Size = content.Size,
         MimeType = content.MimeType,
+        Width = content.Width,
+        Height = content.Height,
     };
 
-    public MessageContent ToContent() => new(Kind, Text, Url, AttachmentId, Name, Size, MimeType);
+    public MessageContent ToContent() => new(Kind, Text, Url, AttachmentId, Name, Size, MimeType, Width, Height);
 }
 
 internal sealed class ReactionDocument

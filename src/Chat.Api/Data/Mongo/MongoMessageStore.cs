@@ -152,6 +152,11 @@ internal sealed class MongoMessageStore(IMongoDatabase database, NpgsqlDataSourc
             at));
         batch.BatchCommands.Add(OutboxWriter.InsertManyCommand([.. stored.Select(s => ChatEventRows.Sent(s.Source, s.Outcome.Message!))]));
         batch.BatchCommands.Add(PostgresMessageStore.MarkReadBySenders(stored.Where(s => s.Outcome.IsNew).Select(s => s.Outcome.Message!)));
+        foreach (var command in AttachmentStore.RecordPosts(stored.Select(s => s.Outcome.Message!)))
+        {
+            batch.BatchCommands.Add(command);
+        }
+
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
 
