@@ -17,7 +17,8 @@ messenger.AddAuthority<Projects.Auth_Api>("auth", port: 5101, database: "auth");
 var user = messenger.AddService<Projects.User_Api>("user", port: 5102, database: "users");
 messenger.AddService<Projects.Friendship_Api>("friendship", port: 5103, database: "friendships")
     .WithEnvironment("Services__User", user.GetEndpoint("http"));
-messenger.AddService<Projects.Chat_Api>("chat", port: 5104, database: "chat");
+messenger.AddService<Projects.Chat_Api>("chat", port: 5104, database: "chat")
+    .WithEnvironment("Chat__Attachments__Directory", Path.Combine(dataDirectory, "attachments"));
 messenger.AddService<Projects.Notification_Api>("notification", port: 5105, database: "notifications");
 
 // Last: the gateway routes to every service added above.

@@ -13,6 +13,7 @@ app.UseServiceDefaults();
 app.UseSecurityHeaders();
 app.UseWebClient();
 app.UseClientRateLimits();
+app.UseUploadLimits();
 app.MapReverseProxy();
 app.MapScalarApiReference("/api-docs", options =>
 {
