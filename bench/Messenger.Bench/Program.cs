@@ -10,6 +10,8 @@ var scenarios = new Dictionary<string, Func<BenchContext, Task>>(StringComparer.
     ["auth"] = AuthThroughput.RunAsync,
     ["notify"] = Notify.RunAsync,
     ["relay"] = OutboxRelay.RunAsync,
+    ["search"] = Search.RunAsync,
+    ["profile-visible"] = ProfileVisible.RunAsync,
 };
 
 if (args is ["trace-summary", var path])

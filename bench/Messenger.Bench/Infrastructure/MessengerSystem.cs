@@ -20,6 +20,9 @@ internal sealed class SystemSpec
 
     public bool Gateway { get; init; }
 
+    /// <summary>The event log: Redis Streams (null, the single-node default) or Kafka on librdkafka's mock broker in this process.</summary>
+    public Messenger.Testing.Services.TestEventLog? EventLog { get; init; }
+
     /// <summary>Settings by service name (auth, user, friendship, chat, notification, gateway), as configuration keys.</summary>
     public Dictionary<string, Dictionary<string, string>> Settings { get; } = new(StringComparer.OrdinalIgnoreCase);
 
@@ -150,10 +153,17 @@ internal sealed class MessengerSystem : IAsyncDisposable
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
             ["Database__MigrateOnStart"] = "true",
             ["ConnectionStrings__redis"] = Redis.ConnectionString,
-            ["EventBus__Transport"] = "redis",
+            ["EventBus__Transport"] = Spec.EventLog?.Transport ?? "redis",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Microsoft.EntityFrameworkCore"] = "Error",
         };
+        if (Spec.EventLog?.Broker is { } broker)
+        {
+            settings["EventBus__Kafka__BootstrapServers"] = broker.BootstrapServers;
+            settings["EventBus__Kafka__SessionTimeoutMs"] = "6000";
+            settings["EventBus__Kafka__AutoCommitIntervalMs"] = "200";
+        }
+
         if (name != "auth")
         {
             settings["Jwt__Authority"] = Auth.BaseAddress.ToString().TrimEnd('/');

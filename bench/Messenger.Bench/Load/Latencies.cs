@@ -1,4 +1,4 @@
-namespace Directory.Bench;
+namespace Messenger.Bench.Load;
 
 /// <summary>A set of measured durations and its percentiles (nearest rank).</summary>
 internal sealed class Latencies(IEnumerable<TimeSpan> samples)

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
 
-namespace Directory.Bench;
+namespace Messenger.Bench.Load;
 
 /// <summary>
 /// Fills the User service's database with made-up but realistic profiles: common first and last

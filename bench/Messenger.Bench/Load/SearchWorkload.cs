@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
-namespace Directory.Bench;
+namespace Messenger.Bench.Load;
 
 /// <summary>What people type into a user search box, in six kinds, drawn from the loaded names.</summary>
 internal sealed class SearchWorkload(IReadOnlyList<string> usernames, int seed = 7)
