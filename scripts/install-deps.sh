@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the servers the messenger runs and tests against (PostgreSQL, Redis and, with
-# --browser, Chromium) from Debian/Ubuntu packages. Safe to run again: it installs only what is
+# Installs the servers the messenger runs and tests against (PostgreSQL, Redis, Node.js for the
+# S3 test server and, with --browser, Chromium) from Debian/Ubuntu packages. Safe to run again: it installs only what is
 # missing and calls `apt-get update` only when something has to be installed.
 #
 # The packaged services are stopped afterwards: the messenger starts its own PostgreSQL and
@@ -13,7 +13,7 @@ for arg in "$@"; do
     --browser) want_browser=true ;;
     -h|--help)
       echo "usage: $0 [--browser]"
-      echo "  installs postgresql and redis-server (and chromium with --browser) when missing"
+      echo "  installs postgresql, redis-server, nodejs and npm (and chromium with --browser) when missing"
       exit 0 ;;
     *) echo "unknown option: $arg (try --help)" >&2; exit 2 ;;
   esac
@@ -36,16 +36,19 @@ have_postgres() {
 }
 have_redis() { command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; }
 have_chromium() { [ -x /usr/lib/chromium/chromium ] || command -v chromium >/dev/null 2>&1; }
+# Node.js runs s3rver, the S3-protocol server the attachment store's S3 tests use (Debian 12's 18.x is enough).
+have_node() { command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; }
 
 missing=()
 have_postgres || missing+=(postgresql)
 have_redis || missing+=(redis-server)
+have_node || missing+=(nodejs npm)
 # Without recommends, chromium comes with no Latin fonts of web-common metrics; pages rendered in
 # browser tests should look as they do for users.
 if $want_browser && ! have_chromium; then missing+=(chromium fonts-liberation); fi
 
 if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: nothing to install (postgresql, redis-server$($want_browser && echo ', chromium') present)"
+  echo "install-deps: nothing to install (postgresql, redis-server, nodejs$($want_browser && echo ', chromium') present)"
   exit 0
 fi
 
@@ -74,6 +77,7 @@ done
 
 have_postgres || { echo "install-deps: postgresql server binaries still not found under /usr/lib/postgresql/*/bin" >&2; exit 1; }
 have_redis || { echo "install-deps: redis-server still not found" >&2; exit 1; }
+have_node || { echo "install-deps: node and npm still not found" >&2; exit 1; }
 if $want_browser; then have_chromium || { echo "install-deps: chromium still not found" >&2; exit 1; }; fi
 
 echo "install-deps: installed ${missing[*]}"

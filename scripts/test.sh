@@ -15,11 +15,22 @@ results="TestResults"
 
 say() { printf '==> %s\n' "$*"; }
 
-say "Installing what is missing (PostgreSQL, Redis, Chromium)"
+say "Installing what is missing (PostgreSQL, Redis, Node.js, Chromium)"
 if ! bash scripts/install-deps.sh --browser; then
   echo "Could not install the test dependencies; see above." >&2
   echo "0 passed, 1 failed"
   exit 1
+fi
+
+# s3rver, the S3-protocol server the attachment store's S3 tests start on loopback, pinned by its lock file.
+s3rver_dir="tests/Chat.Tests/s3rver"
+if command -v npm >/dev/null 2>&1; then
+  say "Installing s3rver for the S3 blob store tests"
+  if ! (cd "$s3rver_dir" && npm ci --no-audit --no-fund --loglevel=error); then
+    echo "npm ci in $s3rver_dir failed; the S3 blob store tests will fail and say so." >&2
+  fi
+else
+  echo "npm is not installed; the S3 blob store tests will fail and say so." >&2
 fi
 
 rm -rf "$results"
