@@ -47,11 +47,27 @@ var options = new BenchOptions(args.Skip(1));
 var machine = Machine.Read();
 BenchContext.Say($"Machine: {machine.Describe()}");
 var names = args[0] == "all" ? scenarios.Keys.ToList() : [args[0]];
+var failures = new List<string>();
 foreach (var name in names)
 {
     var context = new BenchContext(name, options, machine);
     BenchContext.Say($"Scenario {name} (service logs in {context.LogDirectory})");
-    await scenarios[name](context);
+    try
+    {
+        await scenarios[name](context);
+    }
+    catch (Exception e) when (names.Count > 1)
+    {
+        // One broken scenario should not cost the others of an `all` run.
+        failures.Add(name);
+        Console.Error.WriteLine($"Scenario {name} failed: {e}");
+    }
+}
+
+if (failures.Count > 0)
+{
+    Console.Error.WriteLine($"Failed scenarios: {string.Join(", ", failures)}");
+    return 1;
 }
 
 foreach (var unread in options.Unread)

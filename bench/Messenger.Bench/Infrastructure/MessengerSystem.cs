@@ -112,9 +112,15 @@ internal sealed class MessengerSystem : IAsyncDisposable
                     new() { ["Services:User"] = system.Service("user").BaseAddress.ToString() });
             }
 
+            // Production needs the attachment links' signing key (the same on every instance) and a folder for the files.
+            var attachments = new Dictionary<string, string>
+            {
+                ["Chat:Attachments:SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+                ["Chat:Attachments:Directory"] = Path.Combine(logDirectory, "attachments"),
+            };
             for (var i = 0; i < spec.ChatInstances; i++)
             {
-                await system.StartServiceAsync(i == 0 ? "chat" : $"chat-{i + 1}", "Chat.Api", "chat", settingsName: "chat");
+                await system.StartServiceAsync(i == 0 ? "chat" : $"chat-{i + 1}", "Chat.Api", "chat", attachments, settingsName: "chat");
             }
 
             for (var i = 0; i < spec.NotificationInstances; i++)
