@@ -6,7 +6,8 @@ import * as api from './api.js';
 import * as users from './users.js';
 
 /**
- * @typedef {{kind: string, text?: string, name?: string, url?: string}} Content
+ * @typedef {{kind: string, text?: string, name?: string, url?: string, attachmentId?: string,
+ *   size?: number, mimeType?: string, width?: number, height?: number}} Content
  * @typedef {{messageId: string, conversationId: string, seq: number, senderId: string,
  *   clientMessageId: string, content: Content | null, sentAt: string, editedAt?: string,
  *   deleted?: boolean, replyTo?: string, reactions?: Array<{emoji: string, count: number, userIds: string[]}>}} Message

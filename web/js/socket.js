@@ -87,8 +87,17 @@ export class ChatSocket extends EventTarget {
    * @returns {string} the clientMessageId that the ack (or error) will carry
    */
   sendText(conversationId, text) {
-    const clientMessageId = newClientMessageId();
-    const frame = { type: 'send', clientMessageId, conversationId, content: { kind: 'text', text } };
+    return this.send(conversationId, { kind: 'text', text });
+  }
+
+  /**
+   * @param {string} conversationId
+   * @param {import('./conversations.js').Content} content text, or an uploaded attachment by its attachmentId
+   * @param {string} [clientMessageId] one chosen earlier (an attachment's, shown while it uploaded)
+   * @returns {string} the clientMessageId that the ack (or error) will carry
+   */
+  send(conversationId, content, clientMessageId = newClientMessageId()) {
+    const frame = { type: 'send', clientMessageId, conversationId, content };
     this.outbox.set(clientMessageId, frame);
     this.sendFrame(frame);
     return clientMessageId;

@@ -3,6 +3,8 @@
 // (phones, ≤ 700 px) show the list at #/chats and the chat alone at #/chats/<id>.
 import * as api from '../api.js';
 import * as users from '../users.js';
+import * as attachments from '../attachments.js';
+import { newClientMessageId } from '../socket.js';
 import { h, replace, avatar, timeElement, announce } from '../dom.js';
 import { preview } from '../conversations.js';
 
@@ -11,11 +13,14 @@ const typingSendEveryMs = 3_000;
 const typingShownForMs = 6_000;
 // "At the bottom" with some slack, so a new message keeps the view pinned to the newest.
 const bottomSlackPx = 80;
+// Pictures in the conversation are shown at most this large (CSS pixels); the full one opens in a new tab.
+const inlineImageMaxPx = 240;
 
 /**
  * @typedef {import('../conversations.js').Message} Message
  * @typedef {import('../app.js').Context} Context
- * @typedef {{clientMessageId: string, text: string, failed: string | null}} Pending
+ * @typedef {{clientMessageId: string, text: string, failed: string | null,
+ *   upload?: {progress: number, abort: () => void} | null}} Pending a message on its way; an attachment first uploads
  */
 
 /**
@@ -132,8 +137,12 @@ function openChat(pane, conversationId, context) {
   const editNote = h('p', { class: 'edit-note', hidden: true },
     'Editing a message. ', h('button', { type: 'button', class: 'link-button', onclick: () => stopEditing() }, 'Cancel edit'));
   const sendButton = h('button', { type: 'submit', class: 'primary' }, 'Send');
+  const fileInput = h('input', { type: 'file', id: 'composer-file', class: 'visually-hidden', multiple: true });
   const composer = h('form', { class: 'composer', 'aria-label': 'Write a message' },
     editNote,
+    fileInput,
+    h('label', { for: 'composer-file', class: 'attach', title: 'Attach a picture or file' },
+      paperclip(), h('span', { class: 'visually-hidden' }, 'Attach a picture or file')),
     h('label', { for: 'composer-text', class: 'visually-hidden' }, 'Message'),
     textarea,
     sendButton);
@@ -239,8 +248,10 @@ function openChat(pane, conversationId, context) {
       ? h('p', { class: 'message-text deleted' }, 'Message deleted')
       : message.content.kind === 'text'
         ? h('p', { class: 'message-text' }, message.content.text ?? '')
-        : h('p', { class: 'message-text' }, h('a', { href: message.content.url ?? '#', rel: 'noopener noreferrer', target: '_blank' },
-          `${message.content.kind === 'image' ? 'Photo' : 'File'}: ${message.content.name ?? 'attachment'}`));
+        : message.content.attachmentId
+          ? attachmentBody(message.content)
+          : h('p', { class: 'message-text' }, h('a', { href: message.content.url ?? '#', rel: 'noopener noreferrer', target: '_blank' },
+            `${message.content.kind === 'image' ? 'Photo' : 'File'}: ${message.content.name ?? 'attachment'}`));
     const reactions = (message.reactions ?? []).map(reaction => {
       const minePressed = reaction.userIds.includes(me.userId);
       return h('button', {
@@ -271,16 +282,62 @@ function openChat(pane, conversationId, context) {
     return item;
   }
 
+  /**
+   * A picture (its thumbnail, linking to the full picture) or a file to download, with its caption.
+   * The links are signed for this user and fetched in batches; until one arrives the element waits without a source.
+   * @param {import('../conversations.js').Content} content
+   */
+  function attachmentBody(content) {
+    const id = /** @type {string} */ (content.attachmentId);
+    const name = content.name ?? 'attachment';
+    const caption = content.text ? h('p', { class: 'message-text' }, content.text) : null;
+    const link = attachments.cachedLink(id);
+    if (content.kind === 'image') {
+      const scale = Math.min(1, inlineImageMaxPx / Math.max(content.width ?? inlineImageMaxPx, content.height ?? inlineImageMaxPx));
+      const image = h('img', {
+        alt: `Photo: ${name}`,
+        width: content.width ? String(Math.round(content.width * scale)) : null,
+        height: content.height ? String(Math.round(content.height * scale)) : null,
+        src: link?.thumbnailUrl ?? null,
+      });
+      const anchor = h('a', { class: 'attachment-image', href: link?.url ?? null, target: '_blank', rel: 'noopener', title: 'Open the full picture' }, image);
+      if (!link) {
+        attachments.linkFor(id).then(fresh => {
+          if (!fresh) return;
+          if (fresh.thumbnailUrl) image.src = fresh.thumbnailUrl;
+          anchor.href = fresh.url;
+        });
+      }
+      return h('div', { class: 'attachment' }, anchor, caption);
+    }
+    const anchor = h('a', { class: 'attachment-file', href: link?.url ?? null, download: name },
+      paperclip(), name,
+      content.size !== undefined ? h('span', { class: 'attachment-size' }, ` (${attachments.formatSize(content.size)})`) : null);
+    if (!link) {
+      attachments.linkFor(id).then(fresh => { if (fresh) anchor.href = fresh.url; });
+    }
+    return h('div', { class: 'attachment' }, h('p', { class: 'message-text' }, anchor), caption);
+  }
+
   /** @param {Pending} item */
   function pendingItem(item) {
+    const dismiss = () => {
+      item.upload?.abort();
+      pending.delete(item.clientMessageId);
+      renderMessages();
+    };
+    const status = item.failed
+      ? h('p', { class: 'receipt' }, `Not sent: ${item.failed} `, h('button', { type: 'button', class: 'link-button', onclick: dismiss }, 'Dismiss'))
+      : item.upload
+        ? h('p', { class: 'receipt' },
+          h('progress', { max: '100', value: String(Math.round(item.upload.progress * 100)), 'aria-label': `Uploading ${item.text}` }),
+          ' ', h('button', { type: 'button', class: 'link-button', onclick: dismiss }, 'Cancel'))
+        : h('p', { class: 'receipt' }, 'Sending…');
     const node = h('li', { class: `message mine pending${item.failed ? ' failed' : ''}` },
       h('p', { class: 'message-meta' }, h('span', { class: 'sender' }, 'You')),
-      h('p', { class: 'message-text' }, item.text),
-      item.failed
-        ? h('p', { class: 'receipt' }, `Not sent: ${item.failed} `,
-          h('button', { type: 'button', class: 'link-button', onclick: () => { pending.delete(item.clientMessageId); renderMessages(); } }, 'Dismiss'))
-        : h('p', { class: 'receipt' }, 'Sending…'));
-    node.dataset.version = `pending:${item.failed}`;
+      h('p', { class: 'message-text' }, item.upload ? [paperclip(), item.text] : item.text),
+      status);
+    node.dataset.version = `pending:${item.failed}:${item.upload ? Math.round(item.upload.progress * 100) : 'sent'}`;
     return node;
   }
 
@@ -376,6 +433,41 @@ function openChat(pane, conversationId, context) {
     scrollToBottom();
   }
 
+  /**
+   * Uploads a file, then sends it as a picture (when the server could read it as one) or a file.
+   * The message is shown as pending with the upload's progress from the start.
+   * @param {File} file
+   */
+  function sendFile(file) {
+    const clientMessageId = newClientMessageId();
+    /** @type {Pending} */
+    const item = { clientMessageId, text: file.name, failed: null, upload: null };
+    const transfer = attachments.upload(file, fraction => {
+      if (!item.upload) return;
+      item.upload.progress = fraction;
+      renderMessages();
+    });
+    item.upload = { progress: 0, abort: transfer.abort };
+    pending.set(clientMessageId, item);
+    renderMessages();
+    scrollToBottom();
+    transfer.done.then(uploaded => {
+      if (closed || !pending.has(clientMessageId)) return;
+      item.upload = null;
+      item.text = uploaded.name;
+      socket.send(conversationId, {
+        kind: uploaded.kind, attachmentId: uploaded.attachmentId, name: uploaded.name, size: uploaded.size,
+        mimeType: uploaded.mimeType, width: uploaded.width, height: uploaded.height,
+      }, clientMessageId);
+      renderMessages();
+    }, error => {
+      if (closed || !pending.has(clientMessageId)) return;
+      item.upload = null;
+      item.failed = String(/** @type {Error} */ (error).message);
+      renderMessages();
+    });
+  }
+
   /** @param {Message} message */
   function startEditing(message) {
     editing = message;
@@ -403,6 +495,11 @@ function openChat(pane, conversationId, context) {
   composer.addEventListener('submit', event => {
     event.preventDefault();
     send();
+  });
+  fileInput.addEventListener('change', () => {
+    for (const file of fileInput.files ?? []) sendFile(file);
+    fileInput.value = '';
+    textarea.focus();
   });
   textarea.addEventListener('keydown', event => {
     // Enter sends; Shift+Enter starts a new line.
@@ -496,4 +593,20 @@ function openChat(pane, conversationId, context) {
     document.title = 'Messenger';
     for (const [target, type, listener] of subscriptions) target.removeEventListener(type, listener);
   };
+}
+
+/** A paperclip drawn inline (an emoji may have no glyph on the reader's system). */
+function paperclip() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const icon = document.createElementNS(ns, 'svg');
+  for (const [name, value] of [['viewBox', '0 0 24 24'], ['width', '20'], ['height', '20'], ['aria-hidden', 'true'], ['focusable', 'false'], ['class', 'icon']]) {
+    icon.setAttribute(name, value);
+  }
+  const path = document.createElementNS(ns, 'path');
+  for (const [name, value] of [['d', 'M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5'],
+    ['fill', 'none'], ['stroke', 'currentColor'], ['stroke-width', '1.8'], ['stroke-linecap', 'round']]) {
+    path.setAttribute(name, value);
+  }
+  icon.append(path);
+  return icon;
 }
