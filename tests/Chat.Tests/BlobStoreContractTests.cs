@@ -79,6 +79,13 @@ public abstract class BlobStoreContractTests : IAsyncLifetime
         Assert.Equal([2], await ReadAsync("to/keep", 0, null));
     }
 
+    [Fact]
+    public async Task A_usable_store_passes_its_readiness_check()
+    {
+        await Store.CheckAsync(Cancellation);
+        Assert.Null(await Store.OpenReadAsync("never/written", 0, null, Cancellation));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("/absolute")]
@@ -125,6 +132,17 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContractTests
 {
     private readonly string folder = Path.Combine(Path.GetTempPath(), "messenger-blobs-" + Guid.NewGuid().ToString("N")[..12]);
 
+    [Fact]
+    public async Task A_folder_that_cannot_be_written_fails_the_readiness_check()
+    {
+        var blocked = Path.Combine(folder, "blocked");
+        var store = new FileSystemBlobStore(blocked);
+        Directory.Delete(blocked);
+        await File.WriteAllTextAsync(blocked, "a file where the folder should be", Cancellation);
+
+        await Assert.ThrowsAnyAsync<IOException>(() => store.CheckAsync(Cancellation));
+    }
+
     protected override Task<IBlobStore> CreateStoreAsync() => Task.FromResult<IBlobStore>(new FileSystemBlobStore(folder));
 
     protected override void CleanUp()
@@ -148,6 +166,14 @@ public sealed class FileSystemBlobStoreTests : BlobStoreContractTests
 public sealed class S3BlobStoreTests(S3rverServer s3rver) : BlobStoreContractTests, IClassFixture<S3rverServer>
 {
     private IAmazonS3? client;
+
+    [Fact]
+    public async Task A_bucket_that_does_not_exist_fails_the_readiness_check()
+    {
+        var missing = new S3BlobStore(client!, "no-such-bucket-" + Guid.NewGuid().ToString("N")[..8]);
+
+        await Assert.ThrowsAnyAsync<AmazonS3Exception>(() => missing.CheckAsync(Cancellation));
+    }
 
     protected override async Task<IBlobStore> CreateStoreAsync()
     {

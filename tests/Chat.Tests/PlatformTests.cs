@@ -21,6 +21,7 @@ public sealed class PlatformTests(ChatSystem system) : IClassFixture<ChatSystem>
         var checks = await ready.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
         Assert.Contains("postgres", checks, StringComparison.Ordinal);
         Assert.Contains("redis", checks, StringComparison.Ordinal);
+        Assert.Contains("attachments", checks, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -34,5 +35,8 @@ public sealed class PlatformTests(ChatSystem system) : IClassFixture<ChatSystem>
         Assert.Contains("/chat/search", paths);
         Assert.Contains("/chat/{conversationId}/messages/{messageId}", paths);
         Assert.Contains("/chat/{conversationId}/members", paths);
+        Assert.Contains("/chat/attachments", paths);
+        Assert.Contains("/chat/attachments/{attachmentId}", paths);
+        Assert.Contains("/chat/attachments/{attachmentId}/thumbnail", paths);
     }
 }

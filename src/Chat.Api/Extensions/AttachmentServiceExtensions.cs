@@ -42,6 +42,7 @@ public static class AttachmentServiceExtensions
                     : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "messenger", "chat-attachments")));
         }
 
+        services.AddHealthChecks().AddCheck<BlobStoreHealthCheck>("attachments");
         services.AddSingleton<AttachmentStore>();
         services.AddSingleton<ImageProcessor>();
         services.AddSingleton<AttachmentUploads>();

@@ -60,6 +60,14 @@ public sealed class FileSystemBlobStore : IBlobStore
         return Task.CompletedTask;
     }
 
+    public async Task CheckAsync(CancellationToken cancellationToken)
+    {
+        // Writes and removes a file: a folder that exists but is read-only (a full or remounted disk) fails here.
+        var probe = Path.Combine(root, ".probe-" + Guid.NewGuid().ToString("N"));
+        await File.WriteAllBytesAsync(probe, [], cancellationToken);
+        File.Delete(probe);
+    }
+
     private string PathOf(string key)
     {
         BlobKeys.Check(key);

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
 namespace Chat.Api.Data.Blobs;
 
 /// <summary>
@@ -20,6 +22,27 @@ public interface IBlobStore
 
     /// <summary>Removes the blob; removing one that is not there is not an error.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>Throws when the store cannot be used (the folder is not writable, the bucket is missing or refuses the credentials): the readiness check.</summary>
+    Task CheckAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>Readiness: Chat cannot take or serve attachments without its blob store.</summary>
+internal sealed class BlobStoreHealthCheck(IBlobStore store) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(
+        HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await store.CheckAsync(cancellationToken);
+            return HealthCheckResult.Healthy();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, ex.Message);
+        }
+    }
 }
 
 internal static class BlobKeys

@@ -112,6 +112,9 @@ public sealed class S3BlobStore(IAmazonS3 client, string bucket, string keyPrefi
     public Task DeleteAsync(string key, CancellationToken cancellationToken) =>
         client.DeleteObjectAsync(bucket, ObjectKey(key), cancellationToken);
 
+    public async Task CheckAsync(CancellationToken cancellationToken) =>
+        await client.ListObjectsV2Async(new ListObjectsV2Request { BucketName = bucket, Prefix = keyPrefix, MaxKeys = 1 }, cancellationToken);
+
     private string ObjectKey(string key)
     {
         BlobKeys.Check(key);

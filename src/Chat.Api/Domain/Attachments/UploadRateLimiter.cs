@@ -20,13 +20,11 @@ public sealed class UploadRateLimiter(IConnectionMultiplexer redis, RedisKeyspac
         var now = time.GetUtcNow().UtcTicks;
         var windowStart = now - (now % window);
         var key = keyspace.Key($"chat:uploads:{userId:N}:{windowStart}");
-        var database = redis.GetDatabase();
-        var count = await database.StringIncrementAsync(key);
-        if (count == 1)
-        {
-            await database.KeyExpireAsync(key, settings.UploadWindow + TimeSpan.FromSeconds(5));
-        }
-
-        return count <= settings.UploadsPerWindow ? null : TimeSpan.FromTicks(windowStart + window - now);
+        // One round trip, and the count can never be left without its expiry.
+        var transaction = redis.GetDatabase().CreateTransaction();
+        var count = transaction.StringIncrementAsync(key);
+        _ = transaction.KeyExpireAsync(key, settings.UploadWindow + TimeSpan.FromSeconds(5));
+        await transaction.ExecuteAsync();
+        return await count <= settings.UploadsPerWindow ? null : TimeSpan.FromTicks(windowStart + window - now);
     }
 }
