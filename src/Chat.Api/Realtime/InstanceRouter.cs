@@ -33,6 +33,7 @@ internal sealed partial class InstanceRouter(
 
     private readonly CancellationTokenSource stopping = new();
     private Task? forwarding;
+    private int stopped;
     private Task? heartbeat;
     private volatile bool othersAlive;
 
@@ -73,6 +74,12 @@ internal sealed partial class InstanceRouter(
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        // The host may stop its services more than once (a test host does); leave the instance set once.
+        if (Interlocked.Exchange(ref stopped, 1) == 1)
+        {
+            return;
+        }
+
         await stopping.CancelAsync();
         forwards.Writer.TryComplete();
         await Task.WhenAll(forwarding ?? Task.CompletedTask, heartbeat ?? Task.CompletedTask);
@@ -84,6 +91,10 @@ internal sealed partial class InstanceRouter(
         catch (RedisException ex)
         {
             LogRedisUnavailable(logger, ex);
+        }
+        catch (ObjectDisposedException)
+        {
+            // Already torn down with the host's services; the entry expires on its own.
         }
     }
 
@@ -236,6 +247,10 @@ internal sealed partial class InstanceRouter(
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+        }
+        catch (ObjectDisposedException)
+        {
+            // The connection went away with the host's services: the instance is shutting down.
         }
     }
 
