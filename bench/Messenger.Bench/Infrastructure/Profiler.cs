@@ -20,6 +20,22 @@ internal static class Profiler
     }
 
     /// <summary>
+    /// <c>dotnet-gcdump report -p</c>: the live objects of a process by type, largest first (it forces a
+    /// full collection). Null with the reason when the tool fails.
+    /// </summary>
+    public static async Task<(string? Report, string? Problem)> HeapStatAsync(int pid, int lines)
+    {
+        var (code, text) = await RunToolAsync(["dotnet-gcdump", "report", "-p", pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(5));
+        if (code != 0)
+        {
+            return (null, $"dotnet-gcdump exited with {code}: {Last(text)}");
+        }
+
+        var kept = text.Split('\n').Where(l => l.Trim().Length > 0).Take(lines);
+        return (string.Join('\n', kept), null);
+    }
+
+    /// <summary>
     /// Counters of the given providers over <paramref name="duration"/>: for each counter, the mean of
     /// its reported values (rates per second, gauges, histogram percentiles).
     /// </summary>

@@ -24,8 +24,8 @@ internal static class ChatThroughput
         var stepSeconds = o.Double("step-seconds", 10, 4);
         var p99Bound = o.Double("p99-ms", 50, 50);
         var rates = o.Ints("rates",
-            [5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 100_000, 110_000, 120_000, 130_000, 140_000, 150_000, 160_000, 180_000],
-            [5_000, 10_000, 20_000, 30_000, 40_000, 60_000, 80_000, 100_000, 120_000, 140_000]);
+            [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 100_000, 110_000, 120_000, 130_000, 140_000, 150_000, 160_000, 180_000],
+            [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 60_000, 80_000, 100_000, 120_000, 140_000]);
         var gatewayRates = o.Ints("gateway-rates", [10_000, 30_000], [10_000]);
         var systems = o.Text("systems", "kestrel,socketio,messenger,gateway").Split(',', StringSplitOptions.TrimEntries);
         var profile = o.Flag("profile", true);
@@ -76,6 +76,13 @@ internal static class ChatThroughput
                 var target = new TrafficTarget("Messenger", Protocol.Messenger, sockets, conversations);
                 var ramp = Ramp("Messenger", target, rates, () => DatabaseCounters.ReadAsync(system.Postgres.ConnectionString))!;
                 runs.Add(await ramp.RunAsync());
+                // The latency target is stated at 30,000 msg/s: measure that step even when the ramp broke below it.
+                if (!runs[^1].Steps.Any(s => s.Offered == TargetLatencyRate) && runs[^1].Steps[^1].Errors == 0)
+                {
+                    var extra = await ramp.RunStepAsync(TargetLatencyRate, duration);
+                    BenchContext.Say($"Messenger (after the break): {extra.Offered:N0}/s offered; deliver p99 {extra.Deliver.P99:0.0} ms; {extra.Errors} errors");
+                    runs[^1].Steps.Add(extra);
+                }
                 if (profile)
                 {
                     profiled = await ProfileAsync(context, report, system, ramp, runs[^1]);
@@ -168,7 +175,7 @@ internal static class ChatThroughput
             }
         }
 
-        var best = run.Steps.LastOrDefault(s => s.Holds(ramp.P99Bound))?.Offered ?? 5_000;
+        var best = run.Steps.TakeWhile(s => s.Holds(ramp.P99Bound)).LastOrDefault()?.Offered ?? 2_000;
         var statementRate = Math.Min(10_000, Math.Max(1_000, best / 2));
         BenchContext.Say($"Statement log at {statementRate:N0} msg/s");
         var statements = await DatabaseProfile.MeasureAsync(system.Postgres, () => ramp.RunStepAsync(statementRate, TimeSpan.FromSeconds(5)));
@@ -190,7 +197,8 @@ internal static class ChatThroughput
         var kestrel = runs.FirstOrDefault(r => r.Name == "Kestrel relay");
         var socketIo = runs.FirstOrDefault(r => r.Name == "Socket.IO 4 relay");
         var messenger = runs.FirstOrDefault(r => r.Name == "Messenger");
-        double Best(SystemRun? r) => r?.Steps.Where(s => s.Holds(p99Bound)).Select(s => s.Offered).DefaultIfEmpty(0).Max() ?? double.NaN;
+        // The highest rate of the ramp before its first break (a step measured after the break does not count).
+        double Best(SystemRun? r) => r?.Steps.TakeWhile(s => s.Holds(p99Bound)).Select(s => s.Offered).DefaultIfEmpty(0).Max() ?? double.NaN;
         var headline = new List<string>();
 
         if (messenger is not null)
@@ -388,7 +396,7 @@ internal static class ChatThroughput
                     || c.Key.Contains("thread_pool", StringComparison.Ordinal) || c.Key.Contains("lock", StringComparison.Ordinal) || c.Key.Contains("cpu", StringComparison.Ordinal)
                     || c.Key.Contains("connections", StringComparison.Ordinal) || c.Key.Contains("working_set", StringComparison.Ordinal) || c.Key.Contains("exceptions", StringComparison.Ordinal))
                 .OrderBy(c => c.Key, StringComparer.Ordinal).Take(60);
-            report.Table(["counter", "mean"], interesting.Select(c => (IReadOnlyList<string>)[$"`{c.Key}`", c.Value.ToString("G4", CultureInfo.InvariantCulture)]), "l");
+            report.Table(["counter", "mean"], interesting.Select(c => (IReadOnlyList<string>)[$"`{CounterNames.Short(c.Key)}`", c.Value.ToString("G4", CultureInfo.InvariantCulture)]), "l");
         }
 
         report.Subheading("Where Chat's threads were busy at saturation (dotnet-trace, sampled thread time)");

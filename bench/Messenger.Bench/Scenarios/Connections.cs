@@ -79,6 +79,7 @@ internal static class Connections
         var workerCount = (int)Math.Ceiling(connections / (double)perProcess);
         BenchContext.Say($"{name}: {connections:N0} sockets over {workerCount} generator process(es), {rate:N0}/s");
         var before = serverNames.Sum(sampler.MemoryMiB);
+        var heapBefore = await ManagedHeapMiBAsync(servers[0], context);
         var alsoBefore = alsoCounted is null ? 0 : sampler.MemoryMiB(alsoCounted);
         var workers = new List<Worker>();
         var remaining = connections;
@@ -141,6 +142,10 @@ internal static class Connections
         }
 
         var after = memory.Average();
+        var heapAfter = await ManagedHeapMiBAsync(servers[0], context);
+        var (heapStat, heapProblem) = servers[0].Name.StartsWith("socketio", StringComparison.Ordinal)
+            ? (null, "not a .NET process")
+            : await Profiler.HeapStatAsync(servers[0].Pid, 25);
         var alsoAfter = alsoCounted is null ? 0 : sampler.MemoryMiB(alsoCounted);
         var stillOpen = workers.Sum(w => w.Opened);
         foreach (var worker in workers)
@@ -161,7 +166,24 @@ internal static class Connections
             AlsoCountedName = alsoCounted,
             AlsoCountedDeltaMiB = alsoAfter - alsoBefore,
             FirstFailure = workers.FirstOrDefault(w => w.FirstFailure is not null)?.FirstFailure,
+            ManagedHeapDeltaMiB = heapAfter - heapBefore,
+            HeapStat = heapStat ?? heapProblem,
+            FirstServerShare = workers.Where((_, w) => w % servers.Count == 0).Sum(w => w.Opened),
         };
+    }
+
+    /// <summary>The GC heap of a .NET server (dotnet-counters), to split its RSS into managed objects and the rest; NaN for node.</summary>
+    private static async Task<double> ManagedHeapMiBAsync(ServiceProcess server, BenchContext context)
+    {
+        if (server.Name.StartsWith("socketio", StringComparison.Ordinal))
+        {
+            return double.NaN;
+        }
+
+        var (means, _) = await Profiler.CountersAsync(server.Pid, TimeSpan.FromSeconds(3), Path.Combine(context.LogDirectory, $"heap-{server.Name}-{Guid.NewGuid():N}.json"),
+            "System.Runtime[dotnet.gc.last_collection.heap.size]");
+        var heap = means.Where(m => m.Key.Contains("heap.size", StringComparison.Ordinal)).Sum(m => m.Value);
+        return heap == 0 ? double.NaN : heap / 1024 / 1024;
     }
 
     private static void Write(Report report, List<HoldResult> runs, int connections, int perProcess, double rate, double holdSeconds, int users, int limit)
@@ -187,12 +209,15 @@ internal static class Connections
 
         report.Heading("Summary");
         report.Table(["system", "asked", "held", "failed", "server processes", "generator processes", "ramp time", "server RSS before", "after", "per connection",
-            "heartbeat p50", "p99", "max", "lost heartbeats", "CPU while holding (servers)"],
+            "of which GC heap", "heartbeat p50", "p99", "max", "lost heartbeats", "CPU while holding (servers)"],
             runs.Select(r => r.Problem is not null
-                ? (IReadOnlyList<string>)[r.Name, "—", "not measured: " + r.Problem, "", "", "", "", "", "", "", "", "", "", "", ""]
+                ? (IReadOnlyList<string>)[r.Name, "—", "not measured: " + r.Problem, "", "", "", "", "", "", "", "", "", "", "", "", ""]
                 : [r.Name, N(r.Requested), N(r.Opened), N(r.Failed), N(r.Servers), N(r.Workers), $"{r.RampSeconds:0} s", Mib(r.Before), Mib(r.After), Kib(r.PerConnectionKb),
+                    double.IsNaN(r.ManagedKbPerConnection) ? "—" : Kib(r.ManagedKbPerConnection),
                     Ms(Percentiles.Of([.. r.Heartbeats]).P50) + " ms", Ms(Percentiles.Of([.. r.Heartbeats]).P99) + " ms", Ms(Percentiles.Of([.. r.Heartbeats]).Max) + " ms",
                     N(r.LostHeartbeats), Pct(r.HoldUse.Where(u => !u.Name.StartsWith("generator", StringComparison.Ordinal) && u.Name is not "postgres" and not "auth").Sum(u => u.CpuPercent))]), "l");
+        report.Paragraph("*of which GC heap*: growth of the first server process's managed heap (as of its last garbage collection, read with dotnet-counters) " +
+            "per socket it holds; the rest of the growth is native memory (socket buffers, thread stacks, the allocator's free lists) and heap not yet collected.");
         if (messenger is { AlsoCountedName: not null })
         {
             report.Paragraph($"Redis grew by {Mib(messenger.AlsoCountedDeltaMiB)} over the messenger's run ({Kib(messenger.AlsoCountedDeltaMiB * 1024 / Math.Max(1, messenger.Opened))} per socket: " +
@@ -202,6 +227,13 @@ internal static class Connections
         if (messenger is not null && messenger.FirstFailure is not null)
         {
             report.Paragraph($"First connection failure: `{messenger.FirstFailure}`.");
+        }
+
+        foreach (var run in runs.Where(r => r.HeapStat is not null && r.Problem is null && r.Name != "Socket.IO 4 relay"))
+        {
+            report.Subheading($"{run.Name}: live objects by type while holding (first server process, {N(run.FirstServerShare)} sockets)");
+            report.Paragraph("`dotnet-gcdump report` (after a full collection), largest first: what each held socket keeps alive on the managed heap.");
+            report.Code(run.HeapStat!);
         }
 
         Charts.Lines(report, "memory-ramp.png", "Server memory growth while sockets open", "open sockets", "MiB over the idle server",
@@ -236,6 +268,17 @@ internal static class Connections
         public string? FirstFailure { get; init; }
 
         public double PerConnectionKb => (After - Before) * 1024 / Math.Max(1, Opened);
+
+        /// <summary>Growth of the first server's GC heap (after its last collection) over the run.</summary>
+        public double ManagedHeapDeltaMiB { get; init; } = double.NaN;
+
+        /// <summary>Sockets held by the first server (the one whose heap was read).</summary>
+        public int FirstServerShare { get; init; }
+
+        /// <summary>The first server's live objects by type at the end of the hold (dotnet-gcdump), or why not.</summary>
+        public string? HeapStat { get; init; }
+
+        public double ManagedKbPerConnection => ManagedHeapDeltaMiB * 1024 / Math.Max(1, FirstServerShare);
     }
 
     /// <summary>A child generator process (<see cref="ConnectionsWorker"/>), talked to over its standard streams.</summary>

@@ -89,9 +89,37 @@ internal static class History
             }
         }
 
+        // Server-side view of the same requests: Kestrel's request duration and Npgsql's command time inside Chat.
+        BenchContext.Say("Deep pages again with dotnet-counters on Chat");
+        var counters = Profiler.CountersAsync(system.Chat.Pid, TimeSpan.FromSeconds(6), Path.Combine(report.RawFolder, "chat-history-counters.json"),
+            "Microsoft.AspNetCore.Hosting,Npgsql,System.Runtime");
+        await Task.Delay(1_500);
+        var (profiledLatencies, _) = await TimeAsync(http, kinds[1].Path, requests, 1);
+        var (means, countersProblem) = await counters;
         var plan = await ExplainAsync(database, big, bigLast / 2);
         Write(report, messages, load, results, plan, requests, clients, bigLast, smallLast);
+        WriteServerSide(report, Percentiles.Of(profiledLatencies), means, countersProblem);
         await report.WriteAsync();
+    }
+
+    private static void WriteServerSide(Report report, Percentiles client, Dictionary<string, double> counters, string? problem)
+    {
+        report.Heading("Where a page's time goes");
+        if (problem is not null)
+        {
+            report.Paragraph("dotnet-counters could not be collected: " + problem);
+            return;
+        }
+
+        report.Paragraph($"Deep pages of the big conversation once more (one client; client-side p50 {client.P50:0.00} ms, p99 {client.P99:0.00} ms) with " +
+            "`dotnet-counters` attached to Chat: the server's own request time (Kestrel's `http.server.request.duration`, from the request read to the response " +
+            "written) and Npgsql's time per command, means of the percentiles reported each second. Client-side time minus the server's request time is the " +
+            "client, the loopback network and the generator sharing the cores.");
+        report.Table(["counter", "mean"],
+            counters.Where(c => c.Key.Contains("duration", StringComparison.Ordinal) || c.Key.Contains("cpu.time", StringComparison.Ordinal) || c.Key.Contains("gc.pause", StringComparison.Ordinal))
+                .OrderBy(c => c.Key, StringComparer.Ordinal)
+                .Select(c => (IReadOnlyList<string>)[$"`{CounterNames.Short(c.Key)}`", c.Value.ToString("G4", CultureInfo.InvariantCulture)]), "l");
+        report.Json["serverSide"] = JsonSerializer.SerializeToNode(new { client, counters }, Report.JsonOptions);
     }
 
     private static async Task<(List<double> Latencies, double PerSecond)> TimeAsync(HttpClient http, Func<string> path, int count, int clients)
