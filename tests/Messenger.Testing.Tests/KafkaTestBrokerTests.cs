@@ -52,29 +52,35 @@ public sealed class KafkaTestBrokerTests
     {
         using var broker = KafkaTestBroker.Start();
         broker.CreateTopic("friendships", partitions: 1);
-        using var producer = new ProducerBuilder<string, string>(new ProducerConfig
+        // A short delivery timeout makes the outage visible quickly; the producer used after the
+        // outage waits as long as a real one would, since reconnecting takes a while on a busy machine.
+        using var impatient = Producer(broker, messageTimeoutMs: 1500);
+        await impatient.ProduceAsync("friendships", new Message<string, string> { Key = "a:b", Value = "requested" }, Cancellation);
+
+        broker.SetBrokerDown(1);
+        var failure = await Assert.ThrowsAsync<ProduceException<string, string>>(() =>
+            impatient.ProduceAsync("friendships", new Message<string, string> { Key = "a:b", Value = "accepted" }, Cancellation));
+
+        broker.SetBrokerUp(1);
+        using var patient = Producer(broker, messageTimeoutMs: 30_000);
+        var delivered = await patient.ProduceAsync("friendships", new Message<string, string> { Key = "a:b", Value = "accepted" }, Cancellation);
+
+        Assert.Equal(ErrorCode.Local_MsgTimedOut, failure.Error.Code);
+        Assert.Equal(PersistenceStatus.Persisted, delivered.Status);
+        Assert.Equal(1, delivered.Offset.Value);
+    }
+
+    private static IProducer<string, string> Producer(KafkaTestBroker broker, int messageTimeoutMs) =>
+        new ProducerBuilder<string, string>(new ProducerConfig
         {
             BootstrapServers = broker.BootstrapServers,
-            MessageTimeoutMs = 1500,
+            MessageTimeoutMs = messageTimeoutMs,
             ReconnectBackoffMs = 50,
             ReconnectBackoffMaxMs = 200,
         })
             // Refused connections are the point of this test; keep them out of the run's console.
             .SetLogHandler((_, log) => TestContext.Current.TestOutputHelper?.WriteLine($"{log.Level} {log.Message}"))
             .Build();
-        await producer.ProduceAsync("friendships", new Message<string, string> { Key = "a:b", Value = "requested" }, Cancellation);
-
-        broker.SetBrokerDown(1);
-        var failure = await Assert.ThrowsAsync<ProduceException<string, string>>(() =>
-            producer.ProduceAsync("friendships", new Message<string, string> { Key = "a:b", Value = "accepted" }, Cancellation));
-
-        broker.SetBrokerUp(1);
-        var delivered = await producer.ProduceAsync("friendships", new Message<string, string> { Key = "a:b", Value = "accepted" }, Cancellation);
-
-        Assert.Equal(ErrorCode.Local_MsgTimedOut, failure.Error.Code);
-        Assert.Equal(PersistenceStatus.Persisted, delivered.Status);
-        Assert.Equal(1, delivered.Offset.Value);
-    }
 
     [Fact]
     public void Cluster_of_three_lists_three_bootstrap_brokers_and_rejects_a_duplicate_topic()
