@@ -74,16 +74,20 @@ public sealed class SessionService(
     /// <summary>Revokes sessions: their refresh tokens stop working and their access tokens are refused everywhere.</summary>
     public async Task RevokeAsync(IReadOnlyCollection<Guid> sessionIds, string reason, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        await db.Sessions
-            .Where(s => sessionIds.Contains(s.Id) && s.RevokedAt == null)
-            .ExecuteUpdateAsync(set => set.SetProperty(s => s.RevokedAt, now).SetProperty(s => s.RevokedReason, reason), cancellationToken);
-        await db.RefreshTokens.Where(t => sessionIds.Contains(t.SessionId)).ExecuteDeleteAsync(cancellationToken);
+        // Redis first: callers pick the sessions to revoke among those not yet revoked in the
+        // database, so if Redis failed after the database had committed, a retry would find nothing
+        // and the access tokens would stay valid until they expire. The Redis marks are idempotent.
         foreach (var sessionId in sessionIds)
         {
             await revocations.RevokeAsync(sessionId);
             await activity.ForgetAsync(sessionId);
         }
+
+        var now = time.GetUtcNow();
+        await db.Sessions
+            .Where(s => sessionIds.Contains(s.Id) && s.RevokedAt == null)
+            .ExecuteUpdateAsync(set => set.SetProperty(s => s.RevokedAt, now).SetProperty(s => s.RevokedReason, reason), cancellationToken);
+        await db.RefreshTokens.Where(t => sessionIds.Contains(t.SessionId)).ExecuteDeleteAsync(cancellationToken);
     }
 
     private string AddRefreshToken(Guid sessionId, DateTimeOffset now)
