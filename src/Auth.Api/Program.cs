@@ -9,6 +9,7 @@ builder.AddAuthServices();
 var app = builder.Build();
 app.UseServiceDefaults();
 app.MapAccountsApi();
+app.MapAccountApi();
 app.MapSessionsApi();
 app.MapOAuthApi();
 app.MapKeysApi();

@@ -38,6 +38,7 @@ public static class AccountsApi
         AuthDbContext db,
         AccountFactory accounts,
         SessionService sessions,
+        RegistrationThrottle throttle,
         IPasswordHasher<Account> hasher,
         HttpContext http,
         CancellationToken cancellationToken)
@@ -50,6 +51,15 @@ public static class AccountsApi
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors, title: "The registration is not valid.");
+        }
+
+        if (await throttle.TryCountAsync(http.Connection.RemoteIpAddress) is { } wait)
+        {
+            http.Response.Headers.RetryAfter = Math.Ceiling(wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many registrations",
+                detail: "Too many accounts were registered from this address. Try again after the time in Retry-After.");
         }
 
         var username = AccountRules.NormalizeUsername(request.Username!);
@@ -170,7 +180,7 @@ public static class AccountsApi
     private static readonly Account TimingDecoy = new() { Username = "decoy" };
     private static readonly string DecoyHash = new PasswordHasher<Account>().HashPassword(TimingDecoy, Guid.NewGuid().ToString());
 
-    private static bool VerifyPassword(IPasswordHasher<Account> hasher, Account? account, string password, out bool needsRehash)
+    internal static bool VerifyPassword(IPasswordHasher<Account> hasher, Account? account, string password, out bool needsRehash)
     {
         needsRehash = false;
         if (account?.PasswordHash is null)

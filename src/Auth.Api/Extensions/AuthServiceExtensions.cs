@@ -37,12 +37,16 @@ public static class AuthServiceExtensions
         services.AddSingleton<SigningKeyRing>();
         services.AddHostedService<SigningKeyMaintenance>();
         services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<RegistrationThrottle>();
+        services.AddScoped<AccountDeletion>();
         services.AddSingleton<OidcClient>();
         services.AddHttpClient(OidcClient.HttpClientName);
 
         services.AddOptions<SessionLifetimeOptions>().BindConfiguration(SessionLifetimeOptions.SectionName).ValidateOnStart();
         services.AddOptions<SigningKeyOptions>().BindConfiguration(SigningKeyOptions.SectionName).ValidateOnStart();
         services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<RegistrationThrottleOptions>().BindConfiguration(RegistrationThrottleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<AccountDeletionOptions>().BindConfiguration(AccountDeletionOptions.SectionName).ValidateOnStart();
         services.AddOptions<OAuthOptions>().BindConfiguration(OAuthOptions.SectionName).ValidateOnStart();
 
         // Auth checks its own tokens with the keys it holds rather than fetching its own JWKS.

@@ -15,7 +15,7 @@ public static class ServiceRoutes
     // Auth's OAuth routes are listed exactly: /oauth/callback.html is the web client's redirect page.
     private static readonly (string Service, string[] Paths)[] Table =
     [
-        ("auth", ["/register", "/login", "/oauth", "/oauth/providers", "/logout", "/token/{**rest}", "/sessions", "/sessions/{**rest}", "/.well-known/{**rest}"]),
+        ("auth", ["/register", "/login", "/oauth", "/oauth/providers", "/logout", "/token/{**rest}", "/sessions", "/sessions/{**rest}", "/account", "/.well-known/{**rest}"]),
         ("user", ["/user/{**rest}"]),
         ("friendship", ["/friends/{**rest}"]),
         ("chat", ["/chat", "/chat/{**rest}"]),
