@@ -2,6 +2,7 @@ using Friendship.Api.Data;
 using Friendship.Api.Domain;
 using Friendship.Api.Events;
 using Friendship.Api.Users;
+using Messenger.Contracts.Auth;
 using Messenger.Contracts.Users;
 using Messenger.EventBus;
 using Messenger.EventBus.Consumers;
@@ -33,7 +34,8 @@ public static class FriendshipServiceExtensions
         // Blocks are copied from User's events, so checking a request never waits on User for them.
         services.AddEventConsumer(ConsumerGroup)
             .Handle<UserBlocked, UserBlocksHandler>()
-            .Handle<UserUnblocked, UserBlocksHandler>();
+            .Handle<UserUnblocked, UserBlocksHandler>()
+            .Handle<UserDeleted, UserDeletedHandler>();
 
         services.TryAddSingleton(TimeProvider.System);
         services.AddScoped<FriendGraph>();

@@ -1,3 +1,4 @@
+using Messenger.Contracts.Auth;
 using Messenger.Contracts.Chat;
 using Messenger.Contracts.Friendships;
 using Messenger.EventBus;
@@ -67,7 +68,8 @@ public static class NotificationServiceExtensions
             .Handle<FriendRequestSent, FriendshipEventsHandler>()
             .Handle<FriendRequestAccepted, FriendshipEventsHandler>()
             .Handle<FriendRequestRejected, FriendshipEventsHandler>()
-            .Handle<FriendRequestCancelled, FriendshipEventsHandler>();
+            .Handle<FriendRequestCancelled, FriendshipEventsHandler>()
+            .Handle<UserDeleted, UserDeletedHandler>();
         return builder;
     }
 }

@@ -31,6 +31,7 @@ public static class UserServiceExtensions
         // comes from Friendship's events.
         services.AddEventConsumer(ConsumerGroup)
             .Handle<UserRegistered, UserRegisteredHandler>()
+            .Handle<UserDeleted, UserDeletedHandler>()
             .Handle<FriendRequestAccepted, FriendGraphHandler>()
             .Handle<FriendRemoved, FriendGraphHandler>();
 
