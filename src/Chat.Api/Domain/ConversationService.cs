@@ -51,7 +51,7 @@ internal sealed class ConversationService(ChatDbContext db, ConversationDirector
             return Result.Invalid<ConversationView>("userId", "A direct conversation is with someone else.");
         }
 
-        if (!await db.Users.AnyAsync(u => u.Id == otherId, cancellationToken))
+        if (!await db.Users.AnyAsync(u => u.Id == otherId && u.Username != ChatUsers.DeletedUsername, cancellationToken))
         {
             return Result.NotFound<ConversationView>("There is no user with this id.");
         }
@@ -324,7 +324,7 @@ internal sealed class ConversationService(ChatDbContext db, ConversationDirector
             return null;
         }
 
-        var known = await db.Users.Where(u => userIds.Contains(u.Id)).Select(u => u.Id).ToListAsync(cancellationToken);
+        var known = await db.Users.Where(u => userIds.Contains(u.Id) && u.Username != ChatUsers.DeletedUsername).Select(u => u.Id).ToListAsync(cancellationToken);
         var unknown = userIds.Except(known).ToList();
         return unknown.Count == 0 ? null : "There are no users with these ids: " + string.Join(", ", unknown.Take(10)) + (unknown.Count > 10 ? ", …" : ".");
     }

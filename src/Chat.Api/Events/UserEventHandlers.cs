@@ -23,6 +23,30 @@ internal sealed class UserRegisteredHandler(NpgsqlDataSource dataSource) : IEven
 }
 
 /// <summary>
+/// Marks a deleted account (docs/decisions/0070-account-deletion.md): its conversations and messages
+/// stay for the other participants, written by <see cref="ChatUsers.DeletedUsername"/>; nobody can
+/// start a conversation with it or add it to one, and its blocks are forgotten. Idempotent by user id,
+/// and a late <c>UserRegistered</c> cannot bring the name back (it never overwrites a row).
+/// </summary>
+internal sealed class UserDeletedHandler(NpgsqlDataSource dataSource) : IEventHandler<UserDeleted>
+{
+    public async Task HandleAsync(EventContext<UserDeleted> context, CancellationToken cancellationToken)
+    {
+        await using var batch = dataSource.CreateBatch();
+        var mark = new NpgsqlBatchCommand(
+            "INSERT INTO users (id, username, display_name) VALUES ($1, $2, NULL) " +
+            "ON CONFLICT (id) DO UPDATE SET username = excluded.username, display_name = NULL");
+        mark.Parameters.Add(new NpgsqlParameter { Value = context.Event.UserId });
+        mark.Parameters.Add(new NpgsqlParameter { Value = ChatUsers.DeletedUsername });
+        var blocks = new NpgsqlBatchCommand("DELETE FROM user_blocks WHERE blocker_id = $1 OR blocked_id = $1");
+        blocks.Parameters.Add(new NpgsqlParameter { Value = context.Event.UserId });
+        batch.BatchCommands.Add(mark);
+        batch.BatchCommands.Add(blocks);
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
+
+/// <summary>
 /// Records blocks and unblocks. The latest change per pair wins by its time, so a late redelivery of
 /// an old event cannot undo a newer one. The pair's direct conversation is dropped from every
 /// instance's cache so the block applies to the next message.

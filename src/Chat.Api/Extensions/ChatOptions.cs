@@ -45,7 +45,7 @@ public static class ChatStores
     public const string MongoDb = "mongodb";
 }
 
-/// <summary>A token bucket per connection for the frames that write (send, edit, delete, react, read, typing).</summary>
+/// <summary>Token buckets per connection and per user for the frames that write (send, edit, delete, react, read, typing).</summary>
 public sealed class RateLimitOptions
 {
     [Range(1, 1_000_000)]
@@ -53,6 +53,14 @@ public sealed class RateLimitOptions
 
     [Range(0.01, 1_000_000)]
     public double PerSecond { get; set; } = 10;
+
+    /// <summary>The burst of one user across all connections to one instance; twice <see cref="Burst"/> when not set.</summary>
+    [Range(1, 1_000_000)]
+    public int? PerUserBurst { get; set; }
+
+    /// <summary>The refill of one user across all connections to one instance; twice <see cref="PerSecond"/> when not set.</summary>
+    [Range(0.01, 1_000_000)]
+    public double? PerUserPerSecond { get; set; }
 }
 
 /// <summary>The group-commit writer.</summary>

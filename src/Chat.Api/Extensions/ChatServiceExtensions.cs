@@ -76,6 +76,7 @@ public static class ChatServiceExtensions
         services.AddHostedService(sp => sp.GetRequiredService<MessageWriter>());
         services.AddSingleton<MessageActions>();
         services.AddSingleton<ChatFrameHandler>();
+        services.AddSingleton<UserRateLimiter>();
         services.AddSingleton<ChatSockets>();
         services.AddHostedService(sp => sp.GetRequiredService<ChatSockets>());
         services.AddScoped<ConversationService>();
@@ -83,6 +84,7 @@ public static class ChatServiceExtensions
 
         services.AddEventConsumer(ConsumerGroup)
             .Handle<UserRegistered, UserRegisteredHandler>()
+            .Handle<UserDeleted, UserDeletedHandler>()
             .Handle<UserBlocked, UserBlockHandler>()
             .Handle<UserUnblocked, UserBlockHandler>();
         return builder;

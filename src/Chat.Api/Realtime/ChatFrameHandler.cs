@@ -23,6 +23,7 @@ internal sealed partial class ChatFrameHandler(
     AttachmentReferences attachments,
     FanOut fanOut,
     Presence presence,
+    UserRateLimiter userRateLimit,
     IOptions<ChatOptions> options,
     ILogger<ChatFrameHandler> logger)
 {
@@ -85,7 +86,7 @@ internal sealed partial class ChatFrameHandler(
             case FrameTypes.Delete:
             case FrameTypes.React:
             case FrameTypes.Unreact:
-                if (!connection.RateLimit.TryTake())
+                if (!connection.RateLimit.TryTake() || !userRateLimit.TryTake(connection.UserId))
                 {
                     connection.TrySend(FrameWriter.Error(ErrorCodes.RateLimited, "Too many frames; slow down.", frame.ClientMessageId, frame.RequestId));
                     return ValueTask.CompletedTask;
