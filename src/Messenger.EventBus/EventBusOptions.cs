@@ -43,8 +43,18 @@ public sealed class KafkaTransportOptions
 
 public sealed class RedisStreamsOptions
 {
-    /// <summary>Streams are trimmed (approximately, <c>MAXLEN ~</c>) to this many entries.</summary>
-    public long MaxLength { get; set; } = 1_000_000;
+    /// <summary>
+    /// An optional hard cap on a stream's length (<c>MAXLEN ~</c> on every append). Off by default,
+    /// because it drops entries a lagging consumer group has not handled yet; streams are trimmed
+    /// behind their slowest group instead (<see cref="TrimInterval"/>).
+    /// </summary>
+    public long? MaxLength { get; set; }
+
+    /// <summary>
+    /// How often each consumer trims its stream up to the oldest entry that some group has not yet
+    /// acknowledged (<c>XTRIM MINID ~</c>), so the log stays short without losing anything.
+    /// </summary>
+    public TimeSpan TrimInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Entries read per XREADGROUP call.</summary>
     public int BatchSize { get; set; } = 100;

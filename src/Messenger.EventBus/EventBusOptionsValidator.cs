@@ -27,7 +27,12 @@ internal sealed class EventBusOptionsValidator : IValidateOptions<EventBusOption
             failures.Add("EventBus:Kafka:LingerMs must not be negative.");
         }
 
-        Positive(failures, options.Redis.MaxLength, "EventBus:Redis:MaxLength");
+        if (options.Redis.MaxLength is { } maxLength)
+        {
+            Positive(failures, maxLength, "EventBus:Redis:MaxLength");
+        }
+
+        Positive(failures, options.Redis.TrimInterval, "EventBus:Redis:TrimInterval");
         Positive(failures, options.Redis.BatchSize, "EventBus:Redis:BatchSize");
         Positive(failures, options.Redis.PollInterval, "EventBus:Redis:PollInterval");
         Positive(failures, options.Redis.ClaimIdleTime, "EventBus:Redis:ClaimIdleTime");

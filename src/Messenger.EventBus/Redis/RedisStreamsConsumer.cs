@@ -74,6 +74,7 @@ internal sealed class RedisStreamsConsumer(
             var readingPending = true;
             RedisValue position = StreamPosition.Beginning;
             var nextClaim = owner.Time.GetUtcNow();
+            var nextTrim = owner.Time.GetUtcNow() + settings.TrimInterval;
             var failures = 0;
             try
             {
@@ -98,6 +99,13 @@ internal sealed class RedisStreamsConsumer(
                         {
                             await ClaimAbandonedAsync(db, cancellationToken);
                             nextClaim = owner.Time.GetUtcNow() + settings.ClaimInterval;
+                        }
+
+                        if (owner.Time.GetUtcNow() >= nextTrim)
+                        {
+                            nextTrim = owner.Time.GetUtcNow() + settings.TrimInterval;
+                            var trimmed = await RedisStreamTrimmer.TrimAcknowledgedAsync(db, stream);
+                            logger.LogDebug("Trimmed {Count} entries every group had acknowledged from stream {Topic}", trimmed, topic);
                         }
 
                         var entries = await db.StreamReadGroupAsync(stream, group, consumer, position, settings.BatchSize);
@@ -197,8 +205,8 @@ internal sealed class RedisStreamsConsumer(
                 {
                     if (entry.IsNull || entry.Values is null || entry.Values.Length == 0)
                     {
-                        // Trimmed (MAXLEN) or deleted before it was handled: nothing left to deliver.
-                        logger.LogWarning("Entry {Id} of stream {Topic} was removed before group {Group} handled it", entry.Id, topic, group);
+                        // Removed before it was handled (the optional MAXLEN cap, or by hand): nothing left to deliver.
+                        logger.LogError("Entry {Id} of stream {Topic} was removed before group {Group} handled it", entry.Id, topic, group);
                     }
                     else
                     {

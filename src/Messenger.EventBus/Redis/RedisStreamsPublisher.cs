@@ -5,7 +5,7 @@ using StackExchange.Redis;
 
 namespace Messenger.EventBus.Redis;
 
-/// <summary>Appends messages to one stream per topic (XADD … MAXLEN ~) and wakes idle consumers.</summary>
+/// <summary>Appends messages to one stream per topic (XADD) and wakes idle consumers; consumers trim the streams.</summary>
 internal sealed class RedisStreamsPublisher(IConnectionMultiplexer redis, RedisKeyspace keyspace, IOptions<EventBusOptions> options)
     : IEventPublisherTransport
 {
@@ -21,7 +21,7 @@ internal sealed class RedisStreamsPublisher(IConnectionMultiplexer redis, RedisK
         var addOptions = new StreamAddOptions
         {
             MaxLength = options.Value.Redis.MaxLength,
-            Approximate = true,
+            Approximate = options.Value.Redis.MaxLength is not null,
         };
 
         // One connection keeps the commands in order, so entries of one key land in order.
