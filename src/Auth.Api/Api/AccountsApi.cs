@@ -109,7 +109,9 @@ public static class AccountsApi
         }
 
         var identifier = AccountRules.NormalizeUsername(request.Username!);
-        var account = identifier.Contains('@', StringComparison.Ordinal)
+        // PostgreSQL refuses U+0000 in a query parameter; no account has one in its name or address.
+        var account = identifier.Contains('\0', StringComparison.Ordinal) ? null
+            : identifier.Contains('@', StringComparison.Ordinal)
             ? await db.Accounts.FirstOrDefaultAsync(a => a.Email == identifier, cancellationToken)
             : await db.Accounts.FirstOrDefaultAsync(a => a.Username == identifier, cancellationToken);
 

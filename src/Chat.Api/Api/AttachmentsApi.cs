@@ -125,6 +125,11 @@ public static class AttachmentsApi
                 outcome = await uploads.UploadAsync(me, cleanName, request.Body, cancellationToken);
             }
         }
+        catch (IOException ex) when (multipart && !cancellationToken.IsCancellationRequested)
+        {
+            // A body that ends before its first boundary (it was not multipart at all) ends up here.
+            return ConversationsApi.Invalid("file", "The multipart/form-data body is malformed: " + ex.Message, "The upload is not valid.");
+        }
         catch (InvalidDataException ex) when (multipart)
         {
             // The multipart reader's own limits and syntax errors: a body of the limit's size ends up here too.

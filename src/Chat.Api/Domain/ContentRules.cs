@@ -14,13 +14,27 @@ public static class ContentRules
     public static string? CheckClientMessageId(string? clientMessageId) =>
         string.IsNullOrWhiteSpace(clientMessageId) ? "A clientMessageId is required."
         : clientMessageId.Length > ClientMessageIdMaxLength ? $"The clientMessageId is longer than {ClientMessageIdMaxLength} characters."
+        : clientMessageId.Contains('\0', StringComparison.Ordinal) ? NoNul
         : null;
+
+    // PostgreSQL stores no U+0000 in text or jsonb: such a message could never be stored, so it is refused up front.
+    private const string NoNul = "Text may not contain the NUL character (U+0000).";
+
+    private static bool HasNul(MessageContent content) =>
+        content.Text?.Contains('\0', StringComparison.Ordinal) == true || content.Name?.Contains('\0', StringComparison.Ordinal) == true
+        || content.Url?.Contains('\0', StringComparison.Ordinal) == true || content.MimeType?.Contains('\0', StringComparison.Ordinal) == true
+        || content.Kind?.Contains('\0', StringComparison.Ordinal) == true;
 
     public static string? Check(MessageContent? content)
     {
         if (content is null)
         {
             return "Content is required.";
+        }
+
+        if (HasNul(content))
+        {
+            return NoNul;
         }
 
         switch (content.Kind)

@@ -58,6 +58,12 @@ public static class FriendRequestsApi
             return NotToYourself(field);
         }
 
+        // A name no account can have is not looked up: User refuses such a path, which would read as User being down.
+        if (username is { Length: > 64 } || username?.Any(char.IsControl) == true)
+        {
+            return FriendProblems.UserNotFound();
+        }
+
         var addressee = request.UserId is { } userId
             ? await users.FindByIdAsync(userId, cancellationToken)
             : await users.FindByUsernameAsync(username!, cancellationToken);
