@@ -2,6 +2,9 @@ using System.Net;
 using System.Net.Http.Json;
 using Friendship.Tests.Infrastructure;
 using Messenger.Contracts.Friendships;
+using Messenger.Contracts.Users;
+using Messenger.EventBus.Consumers;
+using Microsoft.Extensions.DependencyInjection;
 using Messenger.Testing;
 using Messenger.Testing.Services;
 
@@ -109,6 +112,51 @@ public sealed class BlockingTests(FriendshipSystem system) : IClassFixture<Frien
             return response.StatusCode == HttpStatusCode.Forbidden;
         }, "the friend list to close for bob");
         Assert.Empty((await alice.FriendsOfAsync(alice)).Items);
+    }
+
+    [Fact]
+    public async Task A_block_that_arrives_after_a_later_unblock_changes_nothing()
+    {
+        var alice = await system.NewPersonAsync();
+        var bob = await system.NewPersonAsync();
+        await system.MakeFriendsAsync(alice, bob);
+        var blockedAt = DateTimeOffset.UtcNow;
+
+        // Two User instances published these; the consumer got the unblock first.
+        await HandleAsync(new UserUnblocked(alice.Id, bob.Id, blockedAt.AddSeconds(1)));
+        await HandleAsync(new UserBlocked(alice.Id, bob.Id, blockedAt));
+
+        using var again = await bob.RequestAsync(new { userId = alice.Id });
+        await again.AssertProblemAsync(HttpStatusCode.Conflict);
+        Assert.Contains(bob.Id, (await alice.FriendsOfAsync(alice)).Items.Select(f => f.UserId));
+    }
+
+    [Fact]
+    public async Task An_unblock_that_arrives_after_a_later_block_changes_nothing()
+    {
+        var alice = await system.NewPersonAsync();
+        var bob = await system.NewPersonAsync();
+        var unblockedAt = DateTimeOffset.UtcNow;
+
+        await HandleAsync(new UserBlocked(alice.Id, bob.Id, unblockedAt.AddSeconds(1)));
+        await HandleAsync(new UserUnblocked(alice.Id, bob.Id, unblockedAt));
+
+        using var response = await bob.RequestAsync(new { userId = alice.Id });
+        await response.AssertProblemAsync(HttpStatusCode.Forbidden);
+    }
+
+    /// <summary>Hands an event of the User service to Friendship's handler, as the consumer host would.</summary>
+    private async Task HandleAsync<TEvent>(TEvent @event) where TEvent : Messenger.Contracts.IIntegrationEvent
+    {
+        using var scope = system.Friendship.Services.CreateScope();
+        var handler = scope.ServiceProvider.GetRequiredService<Friendship.Api.Events.UserBlocksHandler>();
+        var context = new EventContext<TEvent>(Guid.CreateVersion7(), DateTimeOffset.UtcNow, "users", "", @event, 1, "friendship");
+        await (context switch
+        {
+            EventContext<UserBlocked> blocked => handler.HandleAsync(blocked, Cancellation),
+            EventContext<UserUnblocked> unblocked => handler.HandleAsync(unblocked, Cancellation),
+            _ => throw new ArgumentException("Not a block event", nameof(@event)),
+        });
     }
 
     private static async Task BlockAsync(Person blocker, Person blocked)

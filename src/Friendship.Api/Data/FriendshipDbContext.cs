@@ -46,6 +46,8 @@ public sealed class FriendshipDbContext(DbContextOptions<FriendshipDbContext> op
         {
             block.ToTable("blocks");
             block.HasKey(b => new { b.BlockerId, b.BlockedId });
+            // Queries see only blocks in force; an unblock's row stays to order late events.
+            block.HasQueryFilter(b => b.IsBlocked);
         });
 
         modelBuilder.AddOutbox();

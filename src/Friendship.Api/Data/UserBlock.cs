@@ -2,7 +2,8 @@ namespace Friendship.Api.Data;
 
 /// <summary>
 /// This service's copy of a block made in the User service (from <c>UserBlocked</c>/<c>UserUnblocked</c>),
-/// so requests can be refused without asking User.
+/// so requests can be refused without asking User. An unblock is kept as a row that is no longer
+/// blocking, with its time: events can arrive out of order, and the later change always wins.
 /// </summary>
 public sealed class UserBlock
 {
@@ -10,5 +11,8 @@ public sealed class UserBlock
 
     public Guid BlockedId { get; set; }
 
-    public DateTimeOffset BlockedAt { get; set; }
+    public bool IsBlocked { get; set; }
+
+    /// <summary>When the latest block or unblock of the pair happened in the User service.</summary>
+    public DateTimeOffset ChangedAt { get; set; }
 }

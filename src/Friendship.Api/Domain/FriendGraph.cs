@@ -103,14 +103,17 @@ public sealed class FriendGraph(FriendshipDbContext db, TimeProvider time)
 
     /// <summary>
     /// Records a block (from the User service's event) and ends what the two had: their friendship
-    /// and any pending request. Runs inside the caller's transaction.
+    /// and any pending request. A block older than the pair's latest recorded change (an unblock that
+    /// overtook it) changes nothing. Runs inside the caller's transaction.
     /// </summary>
     public async Task ApplyBlockAsync(Guid blockerId, Guid blockedId, DateTimeOffset blockedAt, CancellationToken cancellationToken)
     {
         await LockPairAsync(blockerId, blockedId, cancellationToken);
-        await db.Database.ExecuteSqlAsync(
-            $"INSERT INTO blocks (blocker_id, blocked_id, blocked_at) VALUES ({blockerId}, {blockedId}, {blockedAt}) ON CONFLICT DO NOTHING",
-            cancellationToken);
+        if (!await RecordBlockChangeAsync(blockerId, blockedId, isBlocked: true, blockedAt, cancellationToken))
+        {
+            return;
+        }
+
         await DeleteFriendshipAsync(blockerId, blockedId, cancellationToken);
         if (await FindPendingAsync(blockerId, blockedId, cancellationToken) is { } pending)
         {
@@ -130,8 +133,19 @@ public sealed class FriendGraph(FriendshipDbContext db, TimeProvider time)
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    public Task ApplyUnblockAsync(Guid blockerId, Guid blockedId, CancellationToken cancellationToken) =>
-        db.Blocks.Where(b => b.BlockerId == blockerId && b.BlockedId == blockedId).ExecuteDeleteAsync(cancellationToken);
+    /// <summary>Records an unblock, unless a later block of the pair is already recorded.</summary>
+    public Task ApplyUnblockAsync(Guid blockerId, Guid blockedId, DateTimeOffset unblockedAt, CancellationToken cancellationToken) =>
+        RecordBlockChangeAsync(blockerId, blockedId, isBlocked: false, unblockedAt, cancellationToken);
+
+    /// <summary>Stores the pair's block state if this change is newer than the stored one; false when it is not.</summary>
+    private async Task<bool> RecordBlockChangeAsync(Guid blockerId, Guid blockedId, bool isBlocked, DateTimeOffset changedAt, CancellationToken cancellationToken) =>
+        await db.Database.ExecuteSqlAsync(
+            $"""
+            INSERT INTO blocks (blocker_id, blocked_id, is_blocked, changed_at) VALUES ({blockerId}, {blockedId}, {isBlocked}, {changedAt})
+            ON CONFLICT (blocker_id, blocked_id) DO UPDATE SET is_blocked = excluded.is_blocked, changed_at = excluded.changed_at
+            WHERE blocks.changed_at < excluded.changed_at
+            """,
+            cancellationToken) == 1;
 
     /// <summary>Whether a privacy setting of <paramref name="ownerId"/> lets <paramref name="viewerId"/> in (the owner always is).</summary>
     public async Task<bool> AdmitsAsync(Audience audience, Guid ownerId, Guid viewerId, CancellationToken cancellationToken)

@@ -8,8 +8,9 @@ namespace Friendship.Api.Events;
 
 /// <summary>
 /// Keeps this service's copy of blocks, so it never asks User whether a request is allowed. A
-/// block also ends the pair's friendship and pending request. Applied once per event id; events of
-/// one blocker arrive in order, so a block and its unblock are not swapped.
+/// block also ends the pair's friendship and pending request. Applied once per event id; a block and
+/// its unblock may arrive swapped (several consumers on Redis Streams), so the later one by the User
+/// service's clock wins.
 /// </summary>
 public sealed class UserBlocksHandler(FriendshipDbContext db, FriendGraph graph) : IEventHandler<UserBlocked>, IEventHandler<UserUnblocked>
 {
@@ -20,6 +21,6 @@ public sealed class UserBlocksHandler(FriendshipDbContext db, FriendGraph graph)
 
     public Task HandleAsync(EventContext<UserUnblocked> context, CancellationToken cancellationToken) =>
         db.ApplyOnceAsync(context.EventId, context.ConsumerGroup,
-            ct => graph.ApplyUnblockAsync(context.Event.BlockerId, context.Event.BlockedId, ct),
+            ct => graph.ApplyUnblockAsync(context.Event.BlockerId, context.Event.BlockedId, context.Event.UnblockedAt, ct),
             cancellationToken);
 }

@@ -20,7 +20,7 @@ public sealed class UserDeletedHandler(FriendshipDbContext db) : IEventHandler<U
         {
             await db.Friends.Where(f => f.UserId == userId || f.FriendId == userId).ExecuteDeleteAsync(ct);
             await db.Requests.Where(r => r.FromUserId == userId || r.ToUserId == userId).ExecuteDeleteAsync(ct);
-            await db.Blocks.Where(b => b.BlockerId == userId || b.BlockedId == userId).ExecuteDeleteAsync(ct);
+            await db.Blocks.IgnoreQueryFilters().Where(b => b.BlockerId == userId || b.BlockedId == userId).ExecuteDeleteAsync(ct);
         }, cancellationToken);
     }
 }

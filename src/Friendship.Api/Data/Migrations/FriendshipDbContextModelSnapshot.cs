@@ -135,9 +135,13 @@ namespace Friendship.Api.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("blocked_id");
 
-                    b.Property<DateTimeOffset>("BlockedAt")
+                    b.Property<DateTimeOffset>("ChangedAt")
                         .HasColumnType("timestamp with time zone")
-                        .HasColumnName("blocked_at");
+                        .HasColumnName("changed_at");
+
+                    b.Property<bool>("IsBlocked")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_blocked");
 
                     b.HasKey("BlockerId", "BlockedId")
                         .HasName("pk_blocks");
