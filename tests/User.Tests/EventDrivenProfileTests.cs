@@ -112,6 +112,23 @@ public abstract class EventDrivenProfileTests(UserSystem system)
         Assert.True(await FindsAsync(carol, word));
     }
 
+    [Fact]
+    public async Task A_friendship_accepted_before_a_removal_that_arrived_first_stays_removed()
+    {
+        var word = "late" + Guid.NewGuid().ToString("N")[..6].Replace('0', 'x');
+        var alice = await system.NewUserAsync(displayName: "Alice " + word);
+        var carol = await system.NewUserAsync();
+        await PutAsync(alice, new { privacy = new { searchableBy = "friends" } });
+        var acceptedAt = DateTimeOffset.UtcNow;
+
+        // Carol accepted and then removed alice; the removal reached User first.
+        await system.WaitUntilHandledAsync(await system.PublishAsync(new FriendRemoved(carol.Id, alice.Id, acceptedAt.AddSeconds(1))));
+        await system.WaitUntilHandledAsync(await system.PublishAsync(
+            new FriendRequestAccepted(Guid.NewGuid(), alice.Id, alice.Username, carol.Id, carol.Username, acceptedAt)));
+
+        Assert.False(await FindsAsync(carol, word));
+    }
+
     /// <summary>
     /// Publishes a registration of a new user under <paramref name="user"/>'s partition key and waits for
     /// its profile: events of one key are handled in order, so everything on that key before it is done.

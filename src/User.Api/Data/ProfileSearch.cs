@@ -68,10 +68,10 @@ public sealed class ProfileSearch(UsersDbContext db)
         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.blocker_id = p.user_id AND b.blocked_id = @me)
         AND (p.searchable_by = '{Audience.Everyone}'
              OR (p.searchable_by IN ('{Audience.FriendsOfFriends}', '{Audience.Friends}')
-                 AND EXISTS (SELECT 1 FROM friend_edges f WHERE f.user_id = @me AND f.friend_id = p.user_id))
+                 AND EXISTS (SELECT 1 FROM friend_edges f WHERE f.user_id = @me AND f.friend_id = p.user_id AND f.is_friend))
              OR (p.searchable_by = '{Audience.FriendsOfFriends}'
                  AND EXISTS (SELECT 1 FROM friend_edges mine JOIN friend_edges theirs ON theirs.user_id = mine.friend_id
-                             WHERE mine.user_id = @me AND theirs.friend_id = p.user_id)))
+                             WHERE mine.user_id = @me AND theirs.friend_id = p.user_id AND mine.is_friend AND theirs.is_friend)))
         """;
 
     /// <summary>Whether a position decoded from a client's cursor could have come from this search.</summary>

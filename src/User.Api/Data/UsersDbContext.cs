@@ -53,6 +53,8 @@ public sealed class UsersDbContext(DbContextOptions<UsersDbContext> options) : D
         {
             edge.ToTable("friend_edges");
             edge.HasKey(e => new { e.UserId, e.FriendId });
+            // Queries see friendships in force; a removal's row stays to order late events.
+            edge.HasQueryFilter(e => e.IsFriend);
         });
 
         modelBuilder.AddOutbox();

@@ -19,7 +19,7 @@ public sealed class UserDeletedHandler(UsersDbContext db) : IEventHandler<UserDe
         return db.ApplyOnceAsync(context.EventId, context.ConsumerGroup, async ct =>
         {
             await db.Blocks.Where(b => b.BlockerId == userId || b.BlockedId == userId).ExecuteDeleteAsync(ct);
-            await db.FriendEdges.Where(e => e.UserId == userId || e.FriendId == userId).ExecuteDeleteAsync(ct);
+            await db.FriendEdges.IgnoreQueryFilters().Where(e => e.UserId == userId || e.FriendId == userId).ExecuteDeleteAsync(ct);
             await db.Profiles.Where(p => p.UserId == userId).ExecuteDeleteAsync(ct);
         }, cancellationToken);
     }

@@ -52,11 +52,26 @@ public class UserSystem(TestServers servers) : IAsyncLifetime
     }
 
     /// <summary>Puts an event on the log as its producing service would (used to arrange Friendship's graph).</summary>
-    public Task PublishAsync<TEvent>(TEvent @event) where TEvent : IIntegrationEvent
+    /// <summary>Puts an event on the event log as its producing service would; returns its event id.</summary>
+    public async Task<Guid> PublishAsync<TEvent>(TEvent @event) where TEvent : IIntegrationEvent
     {
         var envelope = EventEnvelope.Create(@event, DateTimeOffset.UtcNow);
         var message = new TransportMessage(TEvent.Topic, @event.PartitionKey, envelope.Id, envelope.Type, envelope.ToUtf8Bytes());
-        return Users.Services.GetRequiredService<IEventPublisherTransport>().PublishAsync([message], TestContext.Current.CancellationToken);
+        await Users.Services.GetRequiredService<IEventPublisherTransport>().PublishAsync([message], TestContext.Current.CancellationToken);
+        return envelope.Id;
+    }
+
+    /// <summary>Waits until User has handled the event <paramref name="eventId"/> (its idempotency record is written with the change).</summary>
+    public async Task WaitUntilHandledAsync(Guid eventId)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(Users.DatabaseConnectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await Eventually.UntilAsync(async () =>
+        {
+            await using var command = new Npgsql.NpgsqlCommand("SELECT count(*) FROM processed_events WHERE event_id = $1", connection);
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = eventId });
+            return (long)(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken))! > 0;
+        }, $"User to handle event {eventId}");
     }
 
     public async ValueTask DisposeAsync()

@@ -134,6 +134,14 @@ namespace User.Api.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("friend_id");
 
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<bool>("IsFriend")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_friend");
+
                     b.HasKey("UserId", "FriendId")
                         .HasName("pk_friend_edges");
 
