@@ -20,6 +20,9 @@ internal sealed class SystemSpec
 
     public bool Gateway { get; init; }
 
+    /// <summary>Which build of the services runs: Release for measurements; the fault tests run what the test command built.</summary>
+    public string Configuration { get; init; } = "Release";
+
     /// <summary>The event log: Redis Streams (null, the single-node default) or Kafka on librdkafka's mock broker in this process.</summary>
     public Messenger.Testing.Services.TestEventLog? EventLog { get; init; }
 
@@ -58,6 +61,7 @@ internal sealed class SystemSpec
 internal sealed class MessengerSystem : IAsyncDisposable
 {
     private readonly List<ServiceProcess> processes = [];
+    private readonly Dictionary<string, ServiceProcess> killed = [];
     private readonly ProcessSampler sampler;
 
     private MessengerSystem(SystemSpec spec, PostgresServer postgres, RedisServer redis, ProcessSampler sampler, string logDirectory)
@@ -190,7 +194,7 @@ internal sealed class MessengerSystem : IAsyncDisposable
             settings[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        var dll = Repository.ReleaseDll(folder, project);
+        var dll = Repository.BuiltDll(folder, project, Spec.Configuration);
         var process = ServiceProcess.Start(name, "dotnet", [dll], port, settings, LogDirectory);
         processes.Add(process);
         await process.WaitUntilReadyAsync();
@@ -205,11 +209,38 @@ internal sealed class MessengerSystem : IAsyncDisposable
         await process.DisposeAsync();
     }
 
+    /// <summary>kill -9 of one service (a crash): it stays down until <see cref="StartAgainAsync"/>.</summary>
+    public async Task KillServiceAsync(string name)
+    {
+        var process = Service(name);
+        sampler.Forget(name);
+        processes.Remove(process);
+        await process.KillAsync();
+        killed[name] = process;
+    }
+
+    /// <summary>Starts a killed service again as it was configured (same port) and waits until it is ready.</summary>
+    public async Task StartAgainAsync(string name)
+    {
+        var dead = killed[name];
+        var process = await dead.StartAgainAsync();
+        killed.Remove(name);
+        await dead.DisposeAsync();
+        processes.Add(process);
+        await process.WaitUntilReadyAsync();
+        sampler.Watch(name, process.Pid);
+    }
+
     public async ValueTask DisposeAsync()
     {
         foreach (var process in Enumerable.Reverse(processes))
         {
             sampler.Forget(process.Name);
+            await process.DisposeAsync();
+        }
+
+        foreach (var process in killed.Values)
+        {
             await process.DisposeAsync();
         }
 

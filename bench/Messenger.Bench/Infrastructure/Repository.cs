@@ -8,12 +8,15 @@ internal static class Repository
     public static string Results => Path.Combine(Root, "bench", "results");
 
     /// <summary>A project's Release build: <c>src/Chat.Api/bin/Release/net10.0/Chat.Api.dll</c>.</summary>
-    public static string ReleaseDll(string folder, string project)
+    public static string ReleaseDll(string folder, string project) => BuiltDll(folder, project, "Release");
+
+    /// <summary>A project's build in the given configuration (the fault tests run the Debug build the test command made).</summary>
+    public static string BuiltDll(string folder, string project, string configuration)
     {
-        var path = Path.Combine(Root, folder, project, "bin", "Release", "net10.0", project + ".dll");
+        var path = Path.Combine(Root, folder, project, "bin", configuration, "net10.0", project + ".dll");
         return File.Exists(path)
             ? path
-            : throw new FileNotFoundException($"{path} is missing: build it with `dotnet build -c Release {folder}/{project}` (scripts/bench.sh does).");
+            : throw new FileNotFoundException($"{path} is missing: build it with `dotnet build -c {configuration} {folder}/{project}` (scripts/bench.sh does for Release).");
     }
 
     private static string FindRoot()

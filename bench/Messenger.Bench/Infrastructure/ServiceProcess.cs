@@ -145,6 +145,36 @@ internal sealed partial class ServiceProcess : IAsyncDisposable
         await log.DisposeAsync();
     }
 
+    /// <summary>kill -9: the process ends mid-work, as in a crash; nothing is flushed and its sockets are reset.</summary>
+    public async Task KillAsync()
+    {
+        if (!process.HasExited)
+        {
+            _ = Kill(process.Id, 9);
+            await process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>
+    /// After this process ended: the same program, arguments and environment started again on the same
+    /// port, as a supervisor would. The earlier log is kept beside the new one.
+    /// </summary>
+    public async Task<ServiceProcess> StartAgainAsync()
+    {
+        if (!process.HasExited)
+        {
+            throw new InvalidOperationException($"{Name} still runs (pid {Pid}).");
+        }
+
+        await log.FlushAsync();
+        var logDirectory = Path.GetDirectoryName(LogPath)!;
+        var earlier = Path.Combine(logDirectory, $"{Name}.{DateTime.UtcNow:HHmmss}.log");
+        File.Move(LogPath, earlier, overwrite: true);
+        var info = process.StartInfo;
+        var environment = info.Environment.Where(e => e.Value is not null).ToDictionary(e => e.Key, e => e.Value!);
+        return Start(Name, info.FileName, [.. info.ArgumentList], Port, environment, logDirectory, info.WorkingDirectory);
+    }
+
     public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

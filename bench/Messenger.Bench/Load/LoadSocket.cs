@@ -59,6 +59,9 @@ internal sealed class LoadSocket : IAsyncDisposable
     /// <summary>Why the receive loop ended, if it did.</summary>
     public string? Failure { get; private set; }
 
+    /// <summary>Completes when the receive loop ends (the connection closed or broke).</summary>
+    public Task Completion => receiving ?? Task.CompletedTask;
+
     public static async Task<LoadSocket> ConnectAsync(Uri uri, Protocol protocol, int index, IPAddress? source = null, int receiveBufferBytes = 16 * 1024, CancellationToken cancellationToken = default)
     {
         var socket = new ClientWebSocket();
