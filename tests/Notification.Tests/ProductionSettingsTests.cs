@@ -51,6 +51,23 @@ public sealed class ProductionSettingsTests(TestServers servers) : IAsyncLifetim
         Assert.NotEmpty((await response.AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("endpoint"));
     }
 
+    [Theory]
+    [InlineData("https://10.0.0.5/push/1")]
+    [InlineData("https://169.254.169.254/latest/meta-data")]
+    [InlineData("https://192.168.1.1:8443/push/1")]
+    [InlineData("https://[fd00::1]/push/1")]
+    [InlineData("https://127.0.0.1/push/1")]
+    public async Task A_push_endpoint_at_an_internal_address_is_refused(string endpoint)
+    {
+        var bob = await auth.CreateClient().RegisterAsync(AuthClient.NewUsername("bob"));
+        using var browser = new BrowserSubscription(endpoint);
+
+        using var response = await notifications.CreateClient(bob.AccessToken)
+            .PostAsJsonAsync("/notifications/push-subscriptions", browser.ToJson(), TestContext.Current.CancellationToken);
+
+        Assert.NotEmpty((await response.AssertProblemAsync(HttpStatusCode.BadRequest)).FieldErrors("endpoint"));
+    }
+
     [Fact]
     public void Start_up_refuses_missing_or_mismatched_keys_outside_development()
     {

@@ -129,7 +129,10 @@ public static class PushSubscriptionsApi
 
         if (uri.Scheme == Uri.UriSchemeHttps)
         {
-            return null;
+            // Host names are checked when a push connects (PushNetworkGuard); an address can be refused now.
+            return IPAddress.TryParse(uri.DnsSafeHost, out var literal) && !PushNetworkGuard.IsPublic(literal) && !environment.IsDevelopment()
+                ? "The endpoint must be on the public internet."
+                : null;
         }
 
         // Plain HTTP only reaches a push service running on this machine, and only while developing.

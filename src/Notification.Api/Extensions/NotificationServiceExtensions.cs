@@ -54,6 +54,18 @@ public static class NotificationServiceExtensions
         services.AddTransient<VapidAudienceHandler>();
         services.AddHttpClient(PushSender.HttpClientName, (sp, http) =>
                 http.Timeout = sp.GetRequiredService<IOptions<NotificationOptions>>().Value.Push.SendTimeout)
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+            {
+                // A push service answers; it never redirects. Outside Development only public addresses
+                // are reached (the endpoint comes from a client); Development pushes to loopback.
+                var handler = new SocketsHttpHandler { AllowAutoRedirect = false };
+                if (!sp.GetRequiredService<IHostEnvironment>().IsDevelopment())
+                {
+                    handler.ConnectCallback = PushNetworkGuard.PublicOnly();
+                }
+
+                return handler;
+            })
             .AddHttpMessageHandler<VapidAudienceHandler>()
             .RemoveAllResilienceHandlers();
 
