@@ -178,6 +178,41 @@ public sealed class BadInputTests(ChatSystem system) : IClassFixture<ChatSystem>
     }
 
     [Fact]
+    public async Task Sync_frames_draw_from_the_rate_limit_too()
+    {
+        var alice = await system.NewUserAsync("alice");
+        var bob = await system.NewUserAsync("bob");
+        var conversation = await system.DirectAsync(alice, bob);
+        await using var socket = await system.ConnectAsync(alice);
+
+        for (var i = 0; i < 100; i++)
+        {
+            await socket.SendAsync(new { type = "sync", conversationId = conversation, afterSeq = 0, requestId = "sync-" + i });
+        }
+
+        var answered = 0;
+        var limited = 0;
+        for (var i = 0; i < 100; i++)
+        {
+            var answer = await socket.WaitForAsync("synced", orType: "error");
+            if (answer.GetProperty("type").GetString() == "synced")
+            {
+                answered++;
+            }
+            else
+            {
+                Assert.Equal("rate_limited", answer.GetProperty("code").GetString());
+                limited++;
+            }
+        }
+
+        Assert.InRange(answered, 60, 99);
+        Assert.Equal(100 - answered, limited);
+        await socket.SendAsync(new { type = "ping" });
+        await socket.WaitForAsync("pong");
+    }
+
+    [Fact]
     public async Task A_socket_without_a_valid_token_is_refused_with_401()
     {
         var alice = await system.NewUserAsync("alice");

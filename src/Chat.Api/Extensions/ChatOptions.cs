@@ -45,7 +45,7 @@ public static class ChatStores
     public const string MongoDb = "mongodb";
 }
 
-/// <summary>Token buckets per connection and per user for the frames that write (send, edit, delete, react, read, typing).</summary>
+/// <summary>Token buckets per connection and per user for every frame but ping.</summary>
 public sealed class RateLimitOptions
 {
     [Range(1, 1_000_000)]

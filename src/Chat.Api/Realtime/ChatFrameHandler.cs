@@ -74,11 +74,11 @@ internal sealed partial class ChatFrameHandler(
             case FrameTypes.Ping:
                 connection.TrySend(FrameWriter.Pong());
                 return ValueTask.CompletedTask;
+            // Everything else costs a database or Redis round trip (a sync reads up to a page of
+            // messages), so it all draws from the same buckets.
             case FrameTypes.Sync:
-                return SyncAsync(connection, frame);
             case FrameTypes.Focus:
             case FrameTypes.Blur:
-                return FocusAsync(connection, frame);
             case FrameTypes.Send:
             case FrameTypes.Typing:
             case FrameTypes.Read:
@@ -94,6 +94,8 @@ internal sealed partial class ChatFrameHandler(
 
                 return frame.Type switch
                 {
+                    FrameTypes.Sync => SyncAsync(connection, frame),
+                    FrameTypes.Focus or FrameTypes.Blur => FocusAsync(connection, frame),
                     FrameTypes.Send => SendAsync(connection, frame),
                     FrameTypes.Typing => TypingAsync(connection, frame),
                     FrameTypes.Read => ReadAsync(connection, frame),
