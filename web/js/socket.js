@@ -12,6 +12,7 @@ const pongWithinMs = 10_000;
 // A hole in the seqs (a frame overtaken by a later one) gets this long to fill itself before a sync.
 const gapGraceMs = 1_500;
 const retryableErrors = new Set(['unavailable', 'rate_limited']);
+const syncRequestPrefix = 'sync:';
 
 /** @typedef {{contiguous: number, ahead: Set<number>, gapTimer: number | undefined, syncing: boolean}} SeqTracker */
 
@@ -222,7 +223,7 @@ export class ChatSocket extends EventTarget {
   /** @param {string} conversationId @param {SeqTracker} tracker */
   sync(conversationId, tracker) {
     if (tracker.syncing) return;
-    tracker.syncing = this.sendFrame({ type: 'sync', conversationId, afterSeq: tracker.contiguous });
+    tracker.syncing = this.sendFrame({ type: 'sync', conversationId, afterSeq: tracker.contiguous, requestId: syncRequestPrefix + conversationId });
   }
 
   startHeartbeat() {
@@ -267,6 +268,15 @@ export class ChatSocket extends EventTarget {
         break;
       }
       case 'error':
+        if (frame.requestId?.startsWith(syncRequestPrefix) && retryableErrors.has(frame.code)) {
+          // A sync refused for now (many conversations resumed at once): ask again shortly.
+          const conversationId = frame.requestId.slice(syncRequestPrefix.length);
+          const tracker = this.trackers.get(conversationId);
+          if (tracker) {
+            tracker.syncing = false;
+            window.setTimeout(() => this.sync(conversationId, tracker), 2_000);
+          }
+        }
         if (frame.clientMessageId && this.outbox.has(frame.clientMessageId)) {
           if (retryableErrors.has(frame.code)) {
             frame.retrying = true;
