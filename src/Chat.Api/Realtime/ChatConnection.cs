@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net.WebSockets;
 using System.Threading.Channels;
 using Chat.Api.Extensions;
@@ -7,22 +9,29 @@ namespace Chat.Api.Realtime;
 
 /// <summary>
 /// One device's chat socket: a receive loop that hands each complete text frame to the frame
-/// handler, and a send loop that drains a bounded queue. A client too slow to keep up is dropped
-/// (it resyncs by seq when it reconnects) rather than letting its queue grow without bound. All
-/// writes to the socket, the close included, go through the send loop, since a WebSocket allows
-/// one sender at a time.
+/// handler, and a bounded queue of frames to send. A client too slow to keep up is dropped (it
+/// resyncs by seq when it reconnects) rather than letting its queue grow without bound. All writes
+/// to the socket, the close included, go through the queue, since a WebSocket allows one sender at
+/// a time: whoever queues a frame while no one is sending becomes the sender and writes what is
+/// queued on its own thread, so an idle socket's frame costs no thread-pool wake-up; only a write
+/// that cannot complete at once (the client is not reading fast enough) continues asynchronously.
 /// </summary>
 internal sealed class ChatConnection
 {
     private const int InitialBufferSize = 4 * 1024;
+    private static readonly Histogram<double> SendDelays = ChatMetrics.Meter.CreateHistogram<double>(
+        "messenger.chat.socket.send_delay", "s", "From a frame queued for a socket until the socket took it");
     private static readonly TimeSpan CloseHandshakeTimeout = TimeSpan.FromSeconds(5);
 
     private readonly Channel<Outgoing> outgoing;
     private readonly int maxFrameBytes;
     private readonly Lock focusLock = new();
     private readonly HashSet<Guid> focused = [];
-    private WebSocket? socket;
+    private readonly TaskCompletionSource drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private volatile WebSocket? socket;
+    private CancellationToken aborted;
     private int closing;
+    private int sending;
     private volatile bool ended;
 
     public ChatConnection(Guid userId, Guid sessionId, string username, ChatOptions options)
@@ -55,8 +64,9 @@ internal sealed class ChatConnection
     /// <summary>Queues a frame; false (and the connection dropped) when the client is too far behind.</summary>
     public bool TrySend(byte[] frame)
     {
-        if (outgoing.Writer.TryWrite(new Outgoing(frame, null, null)))
+        if (outgoing.Writer.TryWrite(new Outgoing(frame, null, null, Stopwatch.GetTimestamp())))
         {
+            Pump();
             return true;
         }
 
@@ -76,7 +86,8 @@ internal sealed class ChatConnection
     {
         try
         {
-            await outgoing.Writer.WriteAsync(new Outgoing(frame, null, null));
+            await outgoing.Writer.WriteAsync(new Outgoing(frame, null, null, Stopwatch.GetTimestamp()));
+            Pump();
             return true;
         }
         catch (ChannelClosedException)
@@ -93,7 +104,11 @@ internal sealed class ChatConnection
             return;
         }
 
-        if (!outgoing.Writer.TryWrite(new Outgoing(null, status, reason)))
+        if (outgoing.Writer.TryWrite(new Outgoing(null, status, reason, 0)))
+        {
+            Pump();
+        }
+        else
         {
             Drop(reason);
         }
@@ -148,9 +163,10 @@ internal sealed class ChatConnection
         }
     }
 
-    /// <summary>Runs both loops until the socket closes; <paramref name="handle"/> must not throw.</summary>
+    /// <summary>Receives until the socket closes, then waits for the queued frames to be written; <paramref name="handle"/> must not throw.</summary>
     public async Task RunAsync(WebSocket webSocket, Func<ChatConnection, ReadOnlyMemory<byte>, ValueTask> handle, CancellationToken cancellationToken)
     {
+        aborted = cancellationToken;
         socket = webSocket;
         if (DropReason is not null)
         {
@@ -158,7 +174,8 @@ internal sealed class ChatConnection
             return;
         }
 
-        var sending = SendLoopAsync(webSocket, cancellationToken);
+        // Frames queued before the socket was accepted.
+        Pump();
         try
         {
             await ReceiveLoopAsync(webSocket, handle, cancellationToken);
@@ -171,7 +188,8 @@ internal sealed class ChatConnection
         finally
         {
             End();
-            await sending;
+            Pump();
+            await drained.Task;
         }
     }
 
@@ -248,26 +266,61 @@ internal sealed class ChatConnection
         }
     }
 
-    private async Task SendLoopAsync(WebSocket webSocket, CancellationToken cancellationToken)
+    /// <summary>Becomes the sender unless someone already is (or the socket is not accepted yet).</summary>
+    private void Pump()
+    {
+        if (socket is not { } webSocket || Interlocked.CompareExchange(ref sending, 1, 0) != 0)
+        {
+            return;
+        }
+
+        _ = DrainAsync(webSocket);
+    }
+
+    /// <summary>
+    /// Writes what is queued, synchronously as long as the socket takes it. Stops being the sender
+    /// when the queue is empty, then looks once more, so a frame queued meanwhile is never stranded.
+    /// </summary>
+    private async Task DrainAsync(WebSocket webSocket)
     {
         try
         {
-            while (await outgoing.Reader.WaitToReadAsync(cancellationToken))
+            while (true)
             {
                 while (outgoing.Reader.TryRead(out var item))
                 {
                     if (item.Frame is { } frame)
                     {
-                        await webSocket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                        var write = webSocket.SendAsync(frame.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, aborted);
+                        if (!write.IsCompletedSuccessfully)
+                        {
+                            await write;
+                        }
+
+                        SendDelays.Record(Stopwatch.GetElapsedTime(item.QueuedAt).TotalSeconds);
                         continue;
                     }
 
                     if (webSocket.State is WebSocketState.Open or WebSocketState.CloseReceived)
                     {
-                        await webSocket.CloseOutputAsync(item.CloseStatus!.Value, item.CloseReason, cancellationToken);
+                        await webSocket.CloseOutputAsync(item.CloseStatus!.Value, item.CloseReason, aborted);
                     }
 
                     _ = AbortUnlessClosedAsync(webSocket);
+                    End();
+                    drained.TrySetResult();
+                    return; // stays the sender: nothing is written after the close
+                }
+
+                Volatile.Write(ref sending, 0);
+                if (outgoing.Reader.Completion.IsCompleted)
+                {
+                    drained.TrySetResult();
+                    return;
+                }
+
+                if (!outgoing.Reader.TryPeek(out _) || Interlocked.CompareExchange(ref sending, 1, 0) != 0)
+                {
                     return;
                 }
             }
@@ -275,6 +328,7 @@ internal sealed class ChatConnection
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
             Drop("The socket failed while sending.");
+            drained.TrySetResult();
         }
     }
 
@@ -292,5 +346,5 @@ internal sealed class ChatConnection
         }
     }
 
-    private readonly record struct Outgoing(byte[]? Frame, WebSocketCloseStatus? CloseStatus, string? CloseReason);
+    private readonly record struct Outgoing(byte[]? Frame, WebSocketCloseStatus? CloseStatus, string? CloseReason, long QueuedAt);
 }

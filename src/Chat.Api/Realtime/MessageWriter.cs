@@ -14,21 +14,35 @@ internal sealed record PendingSend(NewMessage Message, ChatConnection? Origin, s
 {
     /// <summary>Completed with the outcome for callers that wait (the HTTP API, tests).</summary>
     public TaskCompletionSource<AppendOutcome>? Completion { get; init; }
+
+    /// <summary>When it was queued (<see cref="Stopwatch.GetTimestamp"/>), for the queue-wait histogram.</summary>
+    public long QueuedAt { get; } = Stopwatch.GetTimestamp();
 }
 
 /// <summary>
 /// The group-commit writer: the one loop per instance that stores messages. It takes everything
-/// queued (up to <see cref="WriterOptions.BatchSize"/>), stores it in one transaction, and only then
-/// acks each sender and delivers to the participants. One commit carries many messages, which is
-/// what lets one instance store tens of thousands of messages a second.
+/// queued (up to <see cref="WriterOptions.BatchSize"/>) and stores it in one transaction. A second
+/// loop then acks each sender and delivers to the participants, in batch order, while the first
+/// is already storing the next batch. One commit carries many messages, which is what lets one
+/// instance store tens of thousands of messages a second.
 /// </summary>
 internal sealed partial class MessageWriter : BackgroundService
 {
-    private static readonly Meter Meter = new("Messenger.Chat");
-    private static readonly Histogram<int> BatchSizes = Meter.CreateHistogram<int>("messenger.chat.write_batch.size", "{message}");
-    private static readonly Histogram<double> BatchDurations = Meter.CreateHistogram<double>("messenger.chat.write_batch.duration", "s");
+    private static readonly Histogram<int> BatchSizes = ChatMetrics.Meter.CreateHistogram<int>("messenger.chat.write_batch.size", "{message}");
+    private static readonly Histogram<double> BatchDurations = ChatMetrics.Meter.CreateHistogram<double>("messenger.chat.write_batch.duration", "s");
+    private static readonly Histogram<double> QueueWaits = ChatMetrics.Meter.CreateHistogram<double>(
+        "messenger.chat.write_queue.wait", "s", "From a send frame checked and queued until its batch began to be stored");
+    private static readonly Histogram<double> DeliveryDurations = ChatMetrics.Meter.CreateHistogram<double>(
+        "messenger.chat.delivery.duration", "s", "Acking and handing one stored batch to the recipients' sockets");
 
     private readonly Channel<PendingSend> queue;
+    private readonly Channel<StoredBatch> stored = Channel.CreateBounded<StoredBatch>(new BoundedChannelOptions(2)
+    {
+        SingleReader = true,
+        SingleWriter = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+
     private readonly IMessageStore store;
     private readonly FanOut fanOut;
     private readonly OutboxSignal outboxSignal;
@@ -62,58 +76,83 @@ internal sealed partial class MessageWriter : BackgroundService
         return await outcome.Task.WaitAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(Task.Run(() => StoreLoopAsync(stoppingToken), CancellationToken.None), Task.Run(DeliverLoopAsync, CancellationToken.None));
+
+    private async Task StoreLoopAsync(CancellationToken stoppingToken)
     {
         var reader = queue.Reader;
-        var batch = new List<PendingSend>(batchSize);
-        var messages = new List<NewMessage>(batchSize);
         try
         {
             while (await reader.WaitToReadAsync(stoppingToken))
             {
-                batch.Clear();
-                messages.Clear();
+                var batch = new List<PendingSend>(Math.Min(batchSize, reader.CanCount ? Math.Max(1, reader.Count) : batchSize));
+                var messages = new List<NewMessage>(batch.Capacity);
+                var started = Stopwatch.GetTimestamp();
                 while (batch.Count < batchSize && reader.TryRead(out var send))
                 {
                     batch.Add(send);
                     messages.Add(send.Message);
+                    QueueWaits.Record(Stopwatch.GetElapsedTime(send.QueuedAt, started).TotalSeconds);
                 }
 
-                try
+                var outcomes = await StoreBatchAsync(batch, messages, stoppingToken);
+                BatchSizes.Record(batch.Count);
+                BatchDurations.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+                if (outcomes.Any(o => o.IsNew))
                 {
-                    await WriteBatchAsync(batch, messages, stoppingToken);
+                    outboxSignal.Notify();
                 }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
-                {
-                    // The writer must outlive any one batch; senders without an ack resend.
-                    LogWriterFault(logger, ex);
-                }
+
+                await stored.Writer.WriteAsync(new StoredBatch(batch, outcomes), CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
+        finally
+        {
+            stored.Writer.TryComplete();
+        }
     }
 
-    private async Task WriteBatchAsync(List<PendingSend> batch, List<NewMessage> messages, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<AppendOutcome>> StoreBatchAsync(List<PendingSend> batch, List<NewMessage> messages, CancellationToken cancellationToken)
     {
-        var started = Stopwatch.GetTimestamp();
-        IReadOnlyList<AppendOutcome> outcomes;
         try
         {
-            outcomes = await store.AppendAsync(messages, time.GetStorableNow(), cancellationToken);
+            return await store.AppendAsync(messages, time.GetStorableNow(), cancellationToken);
         }
         catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
             // Nothing was acked, so every sender resends with the same clientMessageId once it sees the error.
             LogBatchFailed(logger, batch.Count, ex);
             var failed = AppendOutcome.Refused(ErrorCodes.Unavailable, "The message could not be stored; send it again with the same clientMessageId.");
-            outcomes = [.. batch.Select(_ => failed)];
+            return [.. batch.Select(_ => failed)];
         }
+    }
 
-        BatchSizes.Record(batch.Count);
-        BatchDurations.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        var anyNew = false;
+    /// <summary>Acks and delivers stored batches in the order they were stored, so every socket sees each conversation's seqs in order.</summary>
+    private async Task DeliverLoopAsync()
+    {
+        await foreach (var (batch, outcomes) in stored.Reader.ReadAllAsync())
+        {
+            var started = Stopwatch.GetTimestamp();
+            try
+            {
+                Deliver(batch, outcomes);
+            }
+            catch (Exception ex)
+            {
+                // The delivery loop must outlive any one batch; a recipient that missed a frame resyncs by seq.
+                LogWriterFault(logger, ex);
+            }
+
+            DeliveryDurations.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        }
+    }
+
+    private void Deliver(List<PendingSend> batch, IReadOnlyList<AppendOutcome> outcomes)
+    {
         for (var i = 0; i < batch.Count; i++)
         {
             var send = batch[i];
@@ -128,18 +167,14 @@ internal sealed partial class MessageWriter : BackgroundService
             send.Origin?.TrySend(FrameWriter.Ack(message));
             if (outcome.IsNew)
             {
-                anyNew = true;
                 fanOut.Deliver(new Delivery(FrameWriter.Message(message), send.Message.Conversation.MemberIds, send.Origin?.Id ?? default));
             }
         }
-
-        if (anyNew)
-        {
-            outboxSignal.Notify();
-        }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The message writer failed after storing a batch")]
+    private sealed record StoredBatch(List<PendingSend> Batch, IReadOnlyList<AppendOutcome> Outcomes);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Acking or delivering a stored batch failed")]
     private static partial void LogWriterFault(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} messages could not be stored; their senders were told to resend")]
