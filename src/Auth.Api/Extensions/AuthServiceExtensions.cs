@@ -32,6 +32,8 @@ public static class AuthServiceExtensions
         services.AddSingleton<IPasswordHasher<Account>, PasswordHasher<Account>>();
         services.AddScoped<AccountFactory>();
         services.AddScoped<SessionService>();
+        services.AddSingleton<SessionRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<SessionRetention>());
         services.AddScoped<ExternalAccounts>();
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<SigningKeyRing>();
@@ -42,7 +44,10 @@ public static class AuthServiceExtensions
         services.AddSingleton<OidcClient>();
         services.AddHttpClient(OidcClient.HttpClientName);
 
-        services.AddOptions<SessionLifetimeOptions>().BindConfiguration(SessionLifetimeOptions.SectionName).ValidateOnStart();
+        services.AddOptions<SessionLifetimeOptions>().BindConfiguration(SessionLifetimeOptions.SectionName)
+            .Validate(o => new[] { o.RefreshTokenLifetime, o.AbsoluteLifetime, o.ReuseDetectionWindow, o.EndedSessionRetention, o.RetentionInterval }.All(t => t > TimeSpan.Zero),
+                "Every Sessions:* period must be positive.")
+            .ValidateOnStart();
         services.AddOptions<SigningKeyOptions>().BindConfiguration(SigningKeyOptions.SectionName).ValidateOnStart();
         services.AddOptions<LoginThrottleOptions>().BindConfiguration(LoginThrottleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddOptions<RegistrationThrottleOptions>().BindConfiguration(RegistrationThrottleOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
