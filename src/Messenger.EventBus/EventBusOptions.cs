@@ -86,6 +86,9 @@ public sealed class ConsumerRetryOptions
     /// (for example the dead-letter publish failed); doubles up to <see cref="MaxRetryDelay"/>.
     /// </summary>
     public TimeSpan RedeliveryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long the record that an event was applied is kept (redeliveries come within minutes).</summary>
+    public TimeSpan ProcessedEventsRetention { get; set; } = TimeSpan.FromDays(30);
 }
 
 public sealed class OutboxRelayOptions

@@ -41,6 +41,7 @@ internal sealed class EventBusOptionsValidator : IValidateOptions<EventBusOption
         Positive(failures, options.Consumer.InitialRetryDelay, "EventBus:Consumer:InitialRetryDelay");
         Positive(failures, options.Consumer.MaxRetryDelay, "EventBus:Consumer:MaxRetryDelay");
         Positive(failures, options.Consumer.RedeliveryDelay, "EventBus:Consumer:RedeliveryDelay");
+        Positive(failures, options.Consumer.ProcessedEventsRetention, "EventBus:Consumer:ProcessedEventsRetention");
         Positive(failures, options.Outbox.BatchSize, "EventBus:Outbox:BatchSize");
         Positive(failures, options.Outbox.PollInterval, "EventBus:Outbox:PollInterval");
         Positive(failures, options.Outbox.MaxBackoff, "EventBus:Outbox:MaxBackoff");

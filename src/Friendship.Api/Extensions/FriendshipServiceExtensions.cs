@@ -6,6 +6,7 @@ using Messenger.Contracts.Auth;
 using Messenger.Contracts.Users;
 using Messenger.EventBus;
 using Messenger.EventBus.Consumers;
+using Messenger.EventBus.Idempotency;
 using Messenger.EventBus.Outbox;
 using Messenger.ServiceDefaults.Authentication;
 using Messenger.ServiceDefaults.Data;
@@ -30,6 +31,7 @@ public static class FriendshipServiceExtensions
         builder.AddNpgsqlDbContext<WebApplicationBuilder, FriendshipDbContext>(DatabaseName, (sp, options) => options.AddOutboxInterceptor(sp));
         builder.AddEventBus();
         services.AddOutboxRelay<FriendshipDbContext>();
+        services.AddProcessedEventsRetention<FriendshipDbContext>();
 
         // Blocks are copied from User's events, so checking a request never waits on User for them.
         services.AddEventConsumer(ConsumerGroup)

@@ -2,6 +2,7 @@ using Messenger.Contracts.Auth;
 using Messenger.Contracts.Friendships;
 using Messenger.EventBus;
 using Messenger.EventBus.Consumers;
+using Messenger.EventBus.Idempotency;
 using Messenger.EventBus.Outbox;
 using Messenger.ServiceDefaults.Authentication;
 using Messenger.ServiceDefaults.Data;
@@ -26,6 +27,7 @@ public static class UserServiceExtensions
         builder.AddNpgsqlDbContext<WebApplicationBuilder, UsersDbContext>(DatabaseName, (sp, options) => options.AddOutboxInterceptor(sp));
         builder.AddEventBus();
         services.AddOutboxRelay<UsersDbContext>();
+        services.AddProcessedEventsRetention<UsersDbContext>();
 
         // Profiles come from registrations; the friend graph (for "friends of friends" in search)
         // comes from Friendship's events.
