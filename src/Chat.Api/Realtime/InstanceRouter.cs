@@ -1,3 +1,4 @@
+using System.Net.WebSockets;
 using System.Threading.Channels;
 using Messenger.ServiceDefaults.Redis;
 using StackExchange.Redis;
@@ -36,6 +37,7 @@ internal sealed partial class InstanceRouter(
     private int stopped;
     private Task? heartbeat;
     private volatile bool othersAlive;
+    private volatile bool othersAliveWhenCut;
 
     public string InstanceId { get; } = Guid.CreateVersion7().ToString("N");
 
@@ -49,6 +51,8 @@ internal sealed partial class InstanceRouter(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        redis.ConnectionFailed += OnConnectionFailed;
+        redis.ConnectionRestored += OnConnectionRestored;
         var subscriber = redis.GetSubscriber();
         try
         {
@@ -80,6 +84,8 @@ internal sealed partial class InstanceRouter(
             return;
         }
 
+        redis.ConnectionFailed -= OnConnectionFailed;
+        redis.ConnectionRestored -= OnConnectionRestored;
         await stopping.CancelAsync();
         forwards.Writer.TryComplete();
         await Task.WhenAll(forwarding ?? Task.CompletedTask, heartbeat ?? Task.CompletedTask);
@@ -114,6 +120,36 @@ internal sealed partial class InstanceRouter(
         if (othersAlive && !forwards.Writer.TryWrite(delivery))
         {
             LogForwardDropped(logger);
+        }
+    }
+
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType == ConnectionType.Subscription)
+        {
+            othersAliveWhenCut |= othersAlive;
+        }
+    }
+
+    /// <summary>
+    /// Pub/sub keeps nothing for a subscriber that is away: frames other instances sent here while
+    /// this instance's subscription was down are gone. A client notices a missed frame only when a
+    /// later seq arrives, which in a conversation that has gone quiet may be never; closing the
+    /// sockets (1001: reconnect) makes every client here reconnect and sync now.
+    /// </summary>
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (e.ConnectionType != ConnectionType.Subscription || !(othersAliveWhenCut || othersAlive))
+        {
+            return;
+        }
+
+        othersAliveWhenCut = false;
+        var connections = registry.All.ToList();
+        LogResyncAfterRedis(logger, connections.Count);
+        foreach (var connection in connections)
+        {
+            connection.Close(WebSocketCloseStatus.EndpointUnavailable, "Frames from other instances may have been missed; reconnect and sync.");
         }
     }
 
@@ -154,6 +190,12 @@ internal sealed partial class InstanceRouter(
                 {
                     // Recipients elsewhere miss these frames and catch up by seq when they next sync.
                     LogRedisUnavailable(logger, ex);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    // Whatever went wrong with this batch, the loop must live on: without it no frame
+                    // would reach another instance until a restart.
+                    LogForwardFailed(logger, batch.Count, ex);
                 }
             }
         }
@@ -260,8 +302,10 @@ internal sealed partial class InstanceRouter(
         var db = redis.GetDatabase();
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         await db.SortedSetAddAsync(InstancesKey, InstanceId, now + (long)InstanceExpiry.TotalMilliseconds);
-        await db.SortedSetRemoveRangeByScoreAsync(InstancesKey, double.NegativeInfinity, now);
+        // Counted before the expired entries go: after a Redis outage nobody could beat, so the others'
+        // entries have all expired, yet they are most likely alive and beat again within one interval.
         othersAlive = await db.SortedSetLengthAsync(InstancesKey) > 1;
+        await db.SortedSetRemoveRangeByScoreAsync(InstancesKey, double.NegativeInfinity, now);
     }
 
     public void Dispose() => stopping.Dispose();
@@ -271,6 +315,12 @@ internal sealed partial class InstanceRouter(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The queue of frames for other instances is full; a frame was dropped (its recipients catch up by sync)")]
     private static partial void LogForwardDropped(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis is back after this instance's subscription was down; {Count} sockets are closed so that their clients reconnect and sync what they missed")]
+    private static partial void LogResyncAfterRedis(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Forwarding {Count} frames to other instances failed; their recipients catch up by sync")]
+    private static partial void LogForwardFailed(ILogger logger, int count, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A frame from another instance could not be read")]
     private static partial void LogBadPayload(ILogger logger, Exception exception);
