@@ -33,6 +33,20 @@ public sealed class TokenValidationTests(AuthApp auth) : IClassFixture<AuthApp>,
     }
 
     [Fact]
+    public async Task The_discovery_document_names_the_host_it_was_asked_on_and_is_not_kept_by_shared_caches()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/.well-known/openid-configuration");
+        request.Headers.Host = "auth.messenger.example";
+
+        using var response = await _authClient.SendAsync(request, TestContext.Current.CancellationToken);
+
+        var discovery = await response.Content.ReadFromJsonAsync<JsonElement>(TestContext.Current.CancellationToken);
+        Assert.Equal("http://auth.messenger.example/.well-known/jwks.json", discovery.GetProperty("jwks_uri").GetString());
+        Assert.True(response.Headers.CacheControl?.Private, "a shared cache could serve one host's document to another");
+        Assert.Contains("Host", response.Headers.Vary);
+    }
+
+    [Fact]
     public async Task The_jwks_publishes_the_key_that_signed_the_tokens()
     {
         var tokens = await _authClient.RegisterAsync();

@@ -35,7 +35,9 @@ public static class KeysApi
     {
         var request = http.Request;
         var jwksUri = $"{request.Scheme}://{request.Host}{request.PathBase}/.well-known/jwks.json";
-        http.Response.Headers.CacheControl = "public, max-age=300";
+        // The document names the host it was asked on, so a shared cache must not hand it to others.
+        http.Response.Headers.CacheControl = "private, max-age=300";
+        http.Response.Headers.Vary = "Host";
         // OpenID metadata uses snake_case names, so this is written as a plain dictionary.
         return TypedResults.Json(new Dictionary<string, object>
         {
