@@ -14,8 +14,9 @@ using Npgsql;
 namespace Messenger.EventBus.Outbox;
 
 /// <summary>
-/// Publishes the outbox of <typeparamref name="TDbContext"/>'s database. Each round is one transaction:
-/// take the database's relay lock, read the oldest rows, publish them, delete them, commit. A failed
+/// Publishes the outbox of <typeparamref name="TDbContext"/>'s database. Each round is one transaction
+/// of two round trips: take the database's relay lock and delete the oldest rows (returning them),
+/// publish them, commit. A failed
 /// publish rolls back, so the rows stay and are tried again after a back-off: an outage of the event
 /// log delays events and loses none. The lock keeps one relay per database active, which keeps the
 /// order of rows, and so of events with one key.
@@ -91,59 +92,47 @@ internal sealed class OutboxRelay<TDbContext>(
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock($1)", connection, transaction))
-        {
-            lockCommand.Parameters.Add(new NpgsqlParameter { Value = LockKey(table) });
-            if (await lockCommand.ExecuteScalarAsync(cancellationToken) is not true)
-            {
-                return 0; // another instance is relaying this database
-            }
-        }
-
-        var ids = new List<long>(batchSize);
-        var messages = new List<TransportMessage>(batchSize);
-        var createdAt = new List<DateTimeOffset>(batchSize);
-        await using (var select = new NpgsqlCommand(
-            "SELECT id, event_id, topic, key, type, payload, trace_parent, created_at FROM " + table + " ORDER BY id LIMIT $1",
+        // One round trip takes the relay lock and the oldest rows: the lock is an uncorrelated subquery
+        // (evaluated once), so a relay that does not get it deletes and sees nothing. The rows are
+        // deleted now and come back if the publish fails, since the transaction then rolls back.
+        var rows = new List<(long Id, TransportMessage Message, DateTimeOffset CreatedAt)>(batchSize);
+        await using (var take = new NpgsqlCommand(
+            "DELETE FROM " + table + " WHERE id = ANY(ARRAY(SELECT id FROM " + table + " WHERE (SELECT pg_try_advisory_xact_lock($2)) ORDER BY id LIMIT $1)) " +
+            "RETURNING id, event_id, topic, key, type, payload, trace_parent, created_at",
             connection,
             transaction))
         {
-            select.Parameters.Add(new NpgsqlParameter { Value = batchSize });
-            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            take.Parameters.Add(new NpgsqlParameter { Value = batchSize });
+            take.Parameters.Add(new NpgsqlParameter { Value = LockKey(table) });
+            await using var reader = await take.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                ids.Add(reader.GetInt64(0));
                 var message = new TransportMessage(reader.GetString(2), reader.GetString(3), reader.GetGuid(1), reader.GetString(4), reader.GetFieldValue<byte[]>(5));
                 if (!reader.IsDBNull(6))
                 {
                     message = message with { Headers = new Dictionary<string, string> { [MessageHeaders.TraceParent] = reader.GetString(6) } };
                 }
 
-                messages.Add(message);
-                createdAt.Add(reader.GetFieldValue<DateTimeOffset>(7));
+                rows.Add((reader.GetInt64(0), message, reader.GetFieldValue<DateTimeOffset>(7)));
             }
         }
 
-        if (messages.Count == 0)
+        if (rows.Count == 0)
         {
             return 0;
         }
 
+        // RETURNING does not keep the subquery's order; the outbox order is the events' order per key.
+        rows.Sort((a, b) => a.Id.CompareTo(b.Id));
+        var messages = rows.ConvertAll(r => r.Message);
         await transport.PublishAsync(messages, cancellationToken);
-
-        await using (var delete = new NpgsqlCommand("DELETE FROM " + table + " WHERE id = ANY($1)", connection, transaction))
-        {
-            delete.Parameters.Add(new NpgsqlParameter { Value = ids.ToArray() });
-            await delete.ExecuteNonQueryAsync(cancellationToken);
-        }
-
         await transaction.CommitAsync(cancellationToken);
 
         EventBusTelemetry.OutboxPublished.Add(messages.Count);
         var now = time.GetUtcNow();
-        foreach (var created in createdAt)
+        foreach (var row in rows)
         {
-            EventBusTelemetry.OutboxLag.Record(Math.Max(0, (now - created).TotalSeconds));
+            EventBusTelemetry.OutboxLag.Record(Math.Max(0, (now - row.CreatedAt).TotalSeconds));
         }
 
         return messages.Count;
