@@ -11,7 +11,8 @@ namespace Messenger.Bench.Infrastructure;
 /// </summary>
 internal static partial class DatabaseProfile
 {
-    public sealed record Statement(string Text, int Calls, double TotalMs, double Share, double MeanMs);
+    /// <summary>One statement's calls and server time; <see cref="MaxMs"/> shows stalls that a mean hides.</summary>
+    public sealed record Statement(string Text, int Calls, double TotalMs, double Share, double MeanMs, double MaxMs);
 
     public static async Task<List<Statement>> MeasureAsync(PostgresServer postgres, Func<Task> run)
     {
@@ -34,19 +35,19 @@ internal static partial class DatabaseProfile
             text = await new StreamReader(stream).ReadToEndAsync();
         }
 
-        var totals = new Dictionary<string, (int Count, double Milliseconds)>();
+        var totals = new Dictionary<string, (int Count, double Milliseconds, double Max)>();
         foreach (Match match in DurationLine().Matches(text))
         {
             var statement = Whitespace().Replace(match.Groups["sql"].Value, " ");
             var key = statement.Length > 70 ? statement[..70] + "…" : statement;
             var ms = double.Parse(match.Groups["ms"].Value, CultureInfo.InvariantCulture);
-            var (count, sum) = totals.GetValueOrDefault(key);
-            totals[key] = (count + 1, sum + ms);
+            var (count, sum, max) = totals.GetValueOrDefault(key);
+            totals[key] = (count + 1, sum + ms, Math.Max(max, ms));
         }
 
         var all = totals.Values.Sum(t => t.Milliseconds);
         return [.. totals.OrderByDescending(t => t.Value.Milliseconds).Take(12)
-            .Select(t => new Statement(t.Key, t.Value.Count, t.Value.Milliseconds, t.Value.Milliseconds / all, t.Value.Milliseconds / t.Value.Count))];
+            .Select(t => new Statement(t.Key, t.Value.Count, t.Value.Milliseconds, t.Value.Milliseconds / all, t.Value.Milliseconds / t.Value.Count, t.Value.Max))];
     }
 
     private static async Task SetAsync(PostgresServer postgres, string value)

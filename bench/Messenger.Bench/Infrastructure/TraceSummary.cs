@@ -21,6 +21,12 @@ internal static class TraceSummary
 
     private static readonly (string Prefix, string Area)[] Areas =
     [
+        // Native time under these frames is the thread pool and the GC rather than the code that ran there.
+        ("System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart", "thread pool: idle workers spinning before they sleep"),
+        ("System.Threading.Semaphore.Release", "thread pool: waking sleeping workers"),
+        ("System.Threading.LowLevelLifoSemaphore", "thread pool: waking sleeping workers"),
+        ("System.Threading.Thread.<PollGC>", "garbage collection (threads paused)"),
+        ("System.Threading.Monitor", "lock contention (Monitor)"),
         ("System.Net.WebSockets", "WebSocket framing"),
         ("Microsoft.AspNetCore.Server.Kestrel", "Kestrel (HTTP/1.1, pipes)"),
         ("System.IO.Pipelines", "Kestrel (HTTP/1.1, pipes)"),

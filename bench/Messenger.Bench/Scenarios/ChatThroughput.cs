@@ -385,6 +385,7 @@ internal static class ChatThroughput
         report.Image("saturation-cpu.png", "CPU split per process at saturation");
         report.Paragraph($"Total {total:0} % of the machine's 200 %. Per delivered message that is {total / 100 * 1e6 / Math.Max(1, step.Delivered / (step.Sent / step.Achieved)):0.0} µs of CPU in all.");
 
+        WriteStages(report, profile);
         report.Subheading("Chat's counters at saturation (dotnet-counters, means over 8 s)");
         if (profile.CountersProblem is not null)
         {
@@ -392,7 +393,7 @@ internal static class ChatThroughput
         }
         else
         {
-            var interesting = profile.Counters.Where(c => c.Key.Contains("write_batch", StringComparison.Ordinal) || c.Key.Contains("gc", StringComparison.OrdinalIgnoreCase)
+            var interesting = profile.Counters.Where(c => c.Key.StartsWith("Messenger.Chat/", StringComparison.Ordinal) || c.Key.Contains("gc", StringComparison.OrdinalIgnoreCase)
                     || c.Key.Contains("thread_pool", StringComparison.Ordinal) || c.Key.Contains("lock", StringComparison.Ordinal) || c.Key.Contains("cpu", StringComparison.Ordinal)
                     || c.Key.Contains("connections", StringComparison.Ordinal) || c.Key.Contains("working_set", StringComparison.Ordinal) || c.Key.Contains("exceptions", StringComparison.Ordinal))
                 .OrderBy(c => c.Key, StringComparer.Ordinal).Take(60);
@@ -420,10 +421,47 @@ internal static class ChatThroughput
 
         report.Subheading($"Where the database time goes ({N(profile.StatementRate)} msg/s, statement log)");
         report.Paragraph("Server-side time per statement while one more step ran with `log_min_duration_statement = 0` (the logging itself adds to it).");
-        report.Table(["statement", "calls", "total ms", "share", "mean ms"],
-            profile.Statements.Select(s => (IReadOnlyList<string>)[$"`{s.Text}`", N(s.Calls), N(s.TotalMs), s.Share.ToString("P0", CultureInfo.InvariantCulture), s.MeanMs.ToString("0.000", CultureInfo.InvariantCulture)]), "l");
+        report.Table(["statement", "calls", "total ms", "share", "mean ms", "max ms"],
+            profile.Statements.Select(s => (IReadOnlyList<string>)[$"`{s.Text}`", N(s.Calls), N(s.TotalMs), s.Share.ToString("P0", CultureInfo.InvariantCulture),
+                s.MeanMs.ToString("0.000", CultureInfo.InvariantCulture), s.MaxMs.ToString("0.0", CultureInfo.InvariantCulture)]), "l");
         report.Json["profile"] = JsonSerializer.SerializeToNode(new { profile.Rate, profile.Step, profile.Counters, Trace = profile.Trace is null ? null : new { profile.Trace.Samples, profile.Trace.BusySamples, Areas = profile.Trace.Areas.Select(a => new { a.Area, a.Share }), Exclusive = profile.Trace.Exclusive.Select(m => new { m.Method, m.Share }), Inclusive = profile.Trace.Inclusive.Select(m => new { m.Method, m.Share }) }, profile.Statements, profile.TraceProblem, profile.CountersProblem }, Report.JsonOptions);
         _ = p99Bound;
+    }
+
+    /// <summary>
+    /// A message's way through Chat, stage by stage, from the histograms Chat records for each: how
+    /// long it waited for the writer, how long its batch took to store (commit included), how long
+    /// acking and handing the batch to the sockets took, and how long a frame waited for its socket.
+    /// The stage with the largest p99 is where a missed latency target goes.
+    /// </summary>
+    private static void WriteStages(Report report, ProfileResult profile)
+    {
+        (string Name, string Counter, string What)[] stages =
+        [
+            ("queue wait", "messenger.chat.write_queue.wait", "from the `send` frame checked and queued until its batch began to be stored (waiting for the batch before it)"),
+            ("batch store", "messenger.chat.write_batch.duration", "one batch's transaction: seq, insert, outbox, read positions, commit (the disk flush included)"),
+            ("delivery", "messenger.chat.delivery.duration", "acking one stored batch and handing its frames to the recipients' sockets"),
+            ("socket send", "messenger.chat.socket.send_delay", "from a frame queued for a socket until the socket took it (waiting behind earlier frames included)"),
+        ];
+        double Value(string counter, string percentile) => profile.Counters
+            .Where(c => c.Key.Contains("/" + counter + " ", StringComparison.Ordinal) && c.Key.EndsWith($"Percentile={percentile}]", StringComparison.Ordinal))
+            .Select(c => c.Value * 1000).DefaultIfEmpty(double.NaN).First();
+        if (profile.CountersProblem is not null || stages.All(s => double.IsNaN(Value(s.Counter, "50"))))
+        {
+            return;
+        }
+
+        report.Subheading("Where a message's time goes inside Chat (stage histograms, dotnet-counters, means of the per-second percentiles over 8 s)");
+        report.Paragraph($"send→deliver p99 at this step was {Ms(profile.Step.Deliver.P99)} ms (p50 {Ms(profile.Step.Deliver.P50)} ms), measured by the generator. " +
+            "Inside Chat a message passes these stages in order; what is left of send→deliver is the generator's own sockets, the kernel, Kestrel's " +
+            "receive path and parsing the frame. A p99 over a second's window is not additive across stages, but the largest one is where the time goes.");
+        var batchSize = profile.Counters.Where(c => c.Key.Contains("write_batch.size", StringComparison.Ordinal) && c.Key.EndsWith("Percentile=50]", StringComparison.Ordinal))
+            .Select(c => c.Value).DefaultIfEmpty(double.NaN).First();
+        report.Table(["stage", "p50 ms", "p95 ms", "p99 ms", "what it covers"],
+            stages.Select(s => (IReadOnlyList<string>)[s.Name, Stage(Value(s.Counter, "50")), Stage(Value(s.Counter, "95")), Stage(Value(s.Counter, "99")), s.What]), "l");
+        report.Paragraph($"Median batch: {batchSize:0} messages.");
+
+        static string Stage(double ms) => double.IsNaN(ms) ? "—" : ms.ToString(ms < 1 ? "0.00" : ms < 10 ? "0.0" : "N0", CultureInfo.InvariantCulture);
     }
 
     private static string Slug(string name) => new([.. name.ToLowerInvariant().Select(c => char.IsLetterOrDigit(c) ? c : '-')]);
