@@ -217,6 +217,22 @@ public abstract class MessageStoreContractTests(TestServers servers) : IAsyncLif
     }
 
     [Fact]
+    public async Task Messages_stay_searchable_before_during_and_after_search_index_upkeep()
+    {
+        var (store, conversation) = await StartAsync();
+        await AppendAsync(store, Text(conversation, "u1", "kiwi one"), Text(conversation, "u2", "kiwi two"));
+
+        var upkeep = store.MaintainSearchIndexAsync(Cancellation);
+        await AppendAsync(store, Text(conversation, "u3", "kiwi three"));
+        await upkeep;
+        await store.MaintainSearchIndexAsync(Cancellation);
+        await AppendAsync(store, Text(conversation, "u4", "kiwi four"));
+
+        var hits = await store.SearchAsync([conversation.Id], "kiwi", null, 10, Cancellation);
+        Assert.Equal(["kiwi four", "kiwi three", "kiwi two", "kiwi one"], hits.Items.Select(m => m.Content!.Text));
+    }
+
+    [Fact]
     public async Task New_messages_write_their_MessageSent_events_to_the_outbox_and_advance_the_conversation()
     {
         var (store, conversation) = await StartAsync();

@@ -45,4 +45,10 @@ public interface IMessageStore
 
     /// <summary>Full-text search in the given conversations, newest first, below <paramref name="beforeMessageId"/> when given.</summary>
     Task<MessagePage> SearchAsync(IReadOnlyCollection<Guid> conversationIds, string query, Guid? beforeMessageId, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Folds recently stored messages into the search index, off the writer's path (see
+    /// docs/decisions/0035-chat-search-index-upkeep.md). Stores whose index needs no upkeep do nothing.
+    /// </summary>
+    Task MaintainSearchIndexAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

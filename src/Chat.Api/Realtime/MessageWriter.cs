@@ -6,6 +6,7 @@ using Chat.Api.Domain;
 using Chat.Api.Extensions;
 using Messenger.EventBus.Outbox;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Chat.Api.Realtime;
 
@@ -35,6 +36,9 @@ internal sealed partial class MessageWriter : BackgroundService
     private static readonly Histogram<double> DeliveryDurations = ChatMetrics.Meter.CreateHistogram<double>(
         "messenger.chat.delivery.duration", "s", "Acking and handing one stored batch to the recipients' sockets");
 
+    /// <summary>~1.5 MB of a GIN pending list for short messages: well under the 4 MB at which an insert would merge it itself.</summary>
+    private const int SearchIndexUpkeepEvery = 5_000;
+
     private readonly Channel<PendingSend> queue;
     private readonly Channel<StoredBatch> stored = Channel.CreateBounded<StoredBatch>(new BoundedChannelOptions(2)
     {
@@ -49,6 +53,9 @@ internal sealed partial class MessageWriter : BackgroundService
     private readonly TimeProvider time;
     private readonly ILogger<MessageWriter> logger;
     private readonly int batchSize;
+    private long storedSinceUpkeep;
+    private Task upkeep = Task.CompletedTask;
+    private volatile bool upkeepAllowed = true;
 
     public MessageWriter(IMessageStore store, FanOut fanOut, OutboxSignal outboxSignal, TimeProvider time, IOptions<ChatOptions> options, ILogger<MessageWriter> logger)
     {
@@ -99,9 +106,11 @@ internal sealed partial class MessageWriter : BackgroundService
                 var outcomes = await StoreBatchAsync(batch, messages, stoppingToken);
                 BatchSizes.Record(batch.Count);
                 BatchDurations.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-                if (outcomes.Any(o => o.IsNew))
+                var newMessages = outcomes.Count(o => o.IsNew);
+                if (newMessages > 0)
                 {
                     outboxSignal.Notify();
+                    MaintainSearchIndex(newMessages, stoppingToken);
                 }
 
                 await stored.Writer.WriteAsync(new StoredBatch(batch, outcomes), CancellationToken.None);
@@ -114,6 +123,38 @@ internal sealed partial class MessageWriter : BackgroundService
         {
             stored.Writer.TryComplete();
         }
+    }
+
+    /// <summary>
+    /// Every <see cref="SearchIndexUpkeepEvery"/> stored messages, one upkeep of the search index runs
+    /// beside the writer (never two at once), so the store never has to do it inside a batch.
+    /// </summary>
+    private void MaintainSearchIndex(int stored, CancellationToken stoppingToken)
+    {
+        storedSinceUpkeep += stored;
+        if (storedSinceUpkeep < SearchIndexUpkeepEvery || !upkeep.IsCompleted || !upkeepAllowed)
+        {
+            return;
+        }
+
+        storedSinceUpkeep = 0;
+        upkeep = Task.Run(async () =>
+        {
+            try
+            {
+                await store.MaintainSearchIndexAsync(stoppingToken);
+            }
+            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+            {
+                // Only the index's owner may do this; without it the store merges the index itself, as it always could.
+                upkeepAllowed = false;
+                LogUpkeepFailed(logger, ex);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogUpkeepFailed(logger, ex);
+            }
+        }, CancellationToken.None);
     }
 
     private async Task<IReadOnlyList<AppendOutcome>> StoreBatchAsync(List<PendingSend> batch, List<NewMessage> messages, CancellationToken cancellationToken)
@@ -176,6 +217,9 @@ internal sealed partial class MessageWriter : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Acking or delivering a stored batch failed")]
     private static partial void LogWriterFault(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Folding new messages into the search index failed; inserts do it themselves meanwhile")]
+    private static partial void LogUpkeepFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} messages could not be stored; their senders were told to resend")]
     private static partial void LogBatchFailed(ILogger logger, int count, Exception exception);
