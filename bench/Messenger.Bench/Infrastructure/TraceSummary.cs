@@ -22,7 +22,9 @@ internal static class TraceSummary
     private static readonly (string Prefix, string Area)[] Areas =
     [
         // Native time under these frames is the thread pool and the GC rather than the code that ran there.
-        ("System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart", "thread pool: idle workers spinning before they sleep"),
+        // A worker between work items is spinning or blocked (its wait frame is inlined): not necessarily CPU.
+        ("System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart", "thread pool: workers between work items (spinning or blocked)"),
+        ("System.Threading.PortableThreadPool+WorkerThread.MaybeAddWorkingWorker", "thread pool: waking sleeping workers"),
         ("System.Threading.Semaphore.Release", "thread pool: waking sleeping workers"),
         ("System.Threading.LowLevelLifoSemaphore", "thread pool: waking sleeping workers"),
         ("System.Threading.Thread.<PollGC>", "garbage collection (threads paused)"),
