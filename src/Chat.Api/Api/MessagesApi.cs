@@ -81,6 +81,11 @@ public static class MessagesApi
         {
             errors["q"] = [$"Search for 1 to {SearchQueryMaxLength} characters."];
         }
+        else if (q.Contains('\0', StringComparison.Ordinal))
+        {
+            // PostgreSQL's text cannot hold U+0000, so no stored message contains it.
+            errors["q"] = ["The search text may not contain the NUL character (U+0000)."];
+        }
 
         Guid? before = null;
         if (cursor is not null)

@@ -117,9 +117,10 @@ public static class ContentRules
     public static string? CheckEdit(MessageContent? content) =>
         Check(content) ?? (content!.AttachmentId is not null ? "An uploaded attachment cannot be changed by an edit; delete the message and send a new one." : null);
 
+    // Control characters are no part of an emoji, and PostgreSQL cannot store U+0000 in the reactions' jsonb.
     public static string? CheckEmoji(string? emoji) =>
-        string.IsNullOrWhiteSpace(emoji) || emoji.Length > EmojiMaxLength || emoji.Any(char.IsWhiteSpace)
-            ? $"A reaction is one emoji (1 to {EmojiMaxLength} characters, no spaces)."
+        string.IsNullOrWhiteSpace(emoji) || emoji.Length > EmojiMaxLength || emoji.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))
+            ? $"A reaction is one emoji (1 to {EmojiMaxLength} characters, no spaces or control characters)."
             : null;
 
     /// <summary>A short plain-text summary for notifications.</summary>

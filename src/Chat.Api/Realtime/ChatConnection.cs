@@ -121,7 +121,12 @@ internal sealed class ChatConnection
         End();
         try
         {
-            socket?.Abort();
+            // Once a close frame is out (ours, or the socket's own when the client broke the protocol), the
+            // connection ends when the client has read it or the handshake timed out; aborting would cut it off.
+            if (socket is { State: not (WebSocketState.CloseSent or WebSocketState.Aborted or WebSocketState.Closed) } open)
+            {
+                open.Abort();
+            }
         }
         catch (ObjectDisposedException)
         {
@@ -179,6 +184,13 @@ internal sealed class ChatConnection
         try
         {
             await ReceiveLoopAsync(webSocket, handle, cancellationToken);
+        }
+        catch (WebSocketException ex) when (ex.WebSocketErrorCode == WebSocketError.Faulted)
+        {
+            // The client broke the protocol (text that is not UTF-8, a bad frame header) and the socket
+            // has sent its close frame (1007, 1002). Ending the connection at once can reset it before
+            // the client has read that frame; it gets the close handshake's time to read it and go.
+            await AwaitPeerGoneAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or IOException or ObjectDisposedException)
         {
@@ -249,6 +261,19 @@ internal sealed class ChatConnection
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Waits until the client has closed the connection (the request is aborted), at most the close handshake's time.</summary>
+    private static async Task AwaitPeerGoneAsync(CancellationToken connectionClosed)
+    {
+        try
+        {
+            await Task.Delay(CloseHandshakeTimeout, connectionClosed);
+        }
+        catch (OperationCanceledException)
+        {
+            // The client read the close frame and went.
         }
     }
 
