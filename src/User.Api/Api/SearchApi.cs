@@ -32,6 +32,11 @@ public static class SearchApi
         {
             errors["q"] = [$"A search text has at most {ProfileRules.SearchQueryMaxLength} characters."];
         }
+        else if (query.Contains('\0', StringComparison.Ordinal))
+        {
+            // PostgreSQL's text cannot hold U+0000, so no username or display name contains it.
+            errors["q"] = ["A search text may not contain the NUL character (U+0000)."];
+        }
 
         if (!Paging.TryRead<SearchPosition>(limit, cursor, out var page, out var pagingErrors))
         {
