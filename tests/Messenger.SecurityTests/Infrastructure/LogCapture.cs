@@ -67,7 +67,7 @@ public sealed class LogCapture
             }
         }
 
-        if (entry.Level >= LogLevel.Error)
+        if (entry.Level >= LogLevel.Error && !IsMigrationProbe(entry))
         {
             problems.Enqueue(entry);
         }
@@ -76,6 +76,14 @@ public sealed class LogCapture
             warnings.Enqueue(entry);
         }
     }
+
+    /// <summary>
+    /// On a fresh database EF Core's migrator reads its history table before creating it and logs that
+    /// failed command at Error, though it handles the failure itself; it happens once per service start.
+    /// </summary>
+    private static bool IsMigrationProbe(CapturedLog entry) =>
+        entry.Category == "Microsoft.EntityFrameworkCore.Database.Command"
+        && entry.Message.Contains("FROM \"__EFMigrationsHistory\"", StringComparison.Ordinal);
 
     private sealed class Provider(LogCapture capture, string service) : ILoggerProvider
     {
