@@ -12,6 +12,7 @@ var scenarios = new Dictionary<string, Func<BenchContext, Task>>(StringComparer.
     ["relay"] = OutboxRelay.RunAsync,
     ["search"] = Search.RunAsync,
     ["profile-visible"] = ProfileVisible.RunAsync,
+    ["soak"] = Soak.RunAsync,
 };
 
 if (args is ["trace-summary", var path])

@@ -46,7 +46,7 @@ internal sealed class ResumingTraffic : IAsyncDisposable
     /// the conversation of client i is i / groupSize) and connects every client, spread over the Chat
     /// instances (client i starts on instance i mod n, so the members of a pair sit on different ones).
     /// </summary>
-    public static async Task<ResumingTraffic> OpenAsync(Uri auth, IReadOnlyList<Uri> chats, IReadOnlyList<Tokens> users, int groupSize = 2, int parallel = 8)
+    public static async Task<ResumingTraffic> OpenAsync(Uri auth, IReadOnlyList<Uri> chats, IReadOnlyList<Tokens> users, int groupSize = 2, int parallel = 8, TimeSpan? openTimeout = null)
     {
         var ledger = new DeliveryLedger();
         var clients = users.Select((user, i) => new ResumingChatClient(i, user, auth, chats, ledger)).ToList();
@@ -72,13 +72,14 @@ internal sealed class ResumingTraffic : IAsyncDisposable
         }
 
         var traffic = new ResumingTraffic(ledger, clients, conversations);
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var allowed = openTimeout ?? TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + allowed;
         while (clients.Any(c => !c.IsOpen))
         {
             if (DateTime.UtcNow > deadline)
             {
                 await traffic.DisposeAsync();
-                throw new TimeoutException($"{clients.Count(c => !c.IsOpen)} of {clients.Count} chat sockets did not open within 60 s.");
+                throw new TimeoutException($"{clients.Count(c => !c.IsOpen)} of {clients.Count} chat sockets did not open within {allowed.TotalSeconds:0} s.");
             }
 
             await Task.Delay(50);
