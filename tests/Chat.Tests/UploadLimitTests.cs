@@ -66,8 +66,9 @@ public sealed class UploadLimitTests(AttachmentSystem system) : IClassFixture<At
 
         Assert.Equal(413, status);
         Assert.True(sent < Oversized, "The answer must come before the whole body was sent.");
-        // Everything in this process (client and server) allocated less than a fifth of what came in.
-        Assert.True(allocated < sent / 5, $"{allocated:N0} bytes were allocated while {sent:N0} bytes were uploaded.");
+        // Holding the body would allocate at least its size. Everything in this process (client, server
+        // and the services' background work, a few MB a second on a busy machine) stays under half of it.
+        Assert.True(allocated < sent / 2, $"{allocated:N0} bytes were allocated while {sent:N0} bytes were uploaded.");
         Assert.Empty(Directory.EnumerateFiles(Path.Combine(system.BlobDirectory, "spool")));
     }
 
