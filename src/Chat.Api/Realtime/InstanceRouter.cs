@@ -23,6 +23,7 @@ internal sealed partial class InstanceRouter(
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan InstanceExpiry = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan RouteExpiry = TimeSpan.FromSeconds(120);
+    private static readonly TimeSpan SubscriptionProbeTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan RouteRefreshInterval = TimeSpan.FromSeconds(30);
     private static readonly RedisChannel JoinedChannel = RedisChannel.Literal("chat:instance-joined");
 
@@ -38,6 +39,7 @@ internal sealed partial class InstanceRouter(
     private Task? heartbeat;
     private volatile bool othersAlive;
     private volatile bool othersAliveWhenCut;
+    private TaskCompletionSource? probe;
 
     public string InstanceId { get; } = Guid.CreateVersion7().ToString("N");
 
@@ -135,7 +137,10 @@ internal sealed partial class InstanceRouter(
     /// Pub/sub keeps nothing for a subscriber that is away: frames other instances sent here while
     /// this instance's subscription was down are gone. A client notices a missed frame only when a
     /// later seq arrives, which in a conversation that has gone quiet may be never; closing the
-    /// sockets (1001: reconnect) makes every client here reconnect and sync now.
+    /// sockets (1001: reconnect) makes every client here reconnect and sync. That must wait until
+    /// this instance's channel delivers again: the connection comes back before its subscriptions
+    /// are renewed, and a client that reconnected and synced in between would miss what was sent
+    /// here in that gap.
     /// </summary>
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
@@ -145,6 +150,28 @@ internal sealed partial class InstanceRouter(
         }
 
         othersAliveWhenCut = false;
+        _ = Task.Run(ResyncWhenSubscribedAsync, CancellationToken.None);
+    }
+
+    private async Task ResyncWhenSubscribedAsync()
+    {
+        var deadline = DateTime.UtcNow + SubscriptionProbeTimeout;
+        while (DateTime.UtcNow < deadline && !stopping.IsCancellationRequested)
+        {
+            var echo = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Interlocked.Exchange(ref probe, echo);
+            try
+            {
+                // An empty message on the own channel comes back only once the subscription is renewed.
+                await redis.GetSubscriber().PublishAsync(OwnChannel, RedisValue.EmptyString);
+                await echo.Task.WaitAsync(TimeSpan.FromMilliseconds(250));
+                break;
+            }
+            catch (Exception ex) when (ex is TimeoutException or RedisException)
+            {
+            }
+        }
+
         var connections = registry.All.ToList();
         LogResyncAfterRedis(logger, connections.Count);
         foreach (var connection in connections)
@@ -155,6 +182,12 @@ internal sealed partial class InstanceRouter(
 
     private void Receive(RedisValue payload)
     {
+        if (payload.IsNullOrEmpty)
+        {
+            Volatile.Read(ref probe)?.TrySetResult();
+            return;
+        }
+
         try
         {
             foreach (var delivery in Delivery.Decode(((ReadOnlyMemory<byte>)payload).Span))
