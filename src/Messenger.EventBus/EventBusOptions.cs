@@ -39,6 +39,9 @@ public sealed class KafkaTransportOptions
 
     /// <summary>How often stored offsets of handled messages are committed.</summary>
     public int AutoCommitIntervalMs { get; set; } = 1_000;
+
+    /// <summary>The most messages handed to the consumer host at once (of those already fetched; it never waits to fill a batch).</summary>
+    public int BatchSize { get; set; } = 100;
 }
 
 public sealed class RedisStreamsOptions

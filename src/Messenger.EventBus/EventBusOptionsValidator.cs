@@ -27,6 +27,7 @@ internal sealed class EventBusOptionsValidator : IValidateOptions<EventBusOption
             failures.Add("EventBus:Kafka:LingerMs must not be negative.");
         }
 
+        Positive(failures, options.Kafka.BatchSize, "EventBus:Kafka:BatchSize");
         if (options.Redis.MaxLength is { } maxLength)
         {
             Positive(failures, maxLength, "EventBus:Redis:MaxLength");

@@ -37,6 +37,8 @@ public abstract class EventBusContractTests(TestServers servers)
         }
     };
 
+    private static Action<IServiceCollection> BatchPings() => services => services.AddEventConsumer(Group).Handle<Pinged, BatchPingHandler>();
+
     [Fact]
     public async Task Events_arrive_once_in_order_per_key_with_their_envelope_intact()
     {
@@ -133,6 +135,51 @@ public abstract class EventBusContractTests(TestServers servers)
         Assert.Equal(Group, parked.Headers[MessageHeaders.ConsumerGroup]);
         Assert.Equal("3", parked.Headers[MessageHeaders.Attempts]);
         Assert.True(DateTimeOffset.TryParse(parked.Headers[MessageHeaders.FailedAt], out _));
+    }
+
+    [Fact]
+    public async Task A_batch_handler_gets_the_events_read_together_at_once_in_order()
+    {
+        await using var environment = await CreateEnvironmentAsync();
+        var probe = new Probe();
+        var sent = Enumerable.Range(1, 20).Select(i => BusHost.Message(new Pinged("alice", i))).ToArray();
+        // Published before anyone reads, so the consumer finds them all at once.
+        await using (var publisher = await BusHost.StartAsync(environment, probe, _ => { }))
+        {
+            await publisher.PublishAsync(sent);
+        }
+
+        await using var host = await BusHost.StartAsync(environment, probe, BatchPings());
+
+        await Eventually.UntilAsync(() => probe.Handled.Count >= sent.Length, "every event handled");
+        Assert.Equal(sent.Select(m => m.EventId), probe.Handled.Select(h => h.EventId));
+        Assert.Contains(probe.Batches, batch => batch.Count > 1);
+        // Each event was handed over once: in a batch, or alone when a read held just that one.
+        Assert.Equal(sent.Length, probe.Batches.Sum(b => b.Count) + probe.Attempts.Count);
+    }
+
+    [Fact]
+    public async Task A_failing_batch_is_handled_one_event_at_a_time_so_only_the_poison_event_is_dead_lettered()
+    {
+        await using var environment = await CreateEnvironmentAsync();
+        var probe = new Probe();
+        var sent = Enumerable.Range(1, 10)
+            .Select(i => BusHost.Message(new Pinged("alice", i, i == 6 ? PingBehavior.AlwaysFail : PingBehavior.Succeed)))
+            .ToArray();
+        await using (var publisher = await BusHost.StartAsync(environment, probe, _ => { }))
+        {
+            await publisher.PublishAsync(sent);
+        }
+
+        await using var host = await BusHost.StartAsync(environment, probe, BatchPings());
+        await using var deadLetters = DeadLetterReader.Start(host, Pinged.TopicName);
+
+        await Eventually.UntilAsync(() => probe.Handled.Count >= 9 && !deadLetters.Messages.IsEmpty, "the good events handled and the poison parked");
+        var poison = sent[5];
+        Assert.Equal(sent.Where(m => m != poison).Select(m => m.EventId), probe.Handled.Select(h => h.EventId));
+        Assert.Contains(probe.Batches, batch => batch.Contains(poison.EventId) && batch.Count > 1);
+        Assert.Equal(3, probe.InvocationsOf(poison.EventId));
+        Assert.Equal(poison.EventId.ToString(), Assert.Single(deadLetters.Messages).EventId);
     }
 
     [Fact]

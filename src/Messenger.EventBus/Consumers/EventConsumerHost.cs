@@ -46,7 +46,7 @@ internal sealed class EventConsumerHost(
             try
             {
                 logger.LogInformation("Consumer group {Group} reading {Topics}", group, string.Join(", ", topics));
-                await consumer.RunAsync(group, topics, HandleMessageAsync, stoppingToken);
+                await consumer.RunAsync(group, topics, HandleMessagesAsync, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -69,15 +69,105 @@ internal sealed class EventConsumerHost(
         }
     }
 
-    internal async Task HandleMessageAsync(ReceivedMessage message, CancellationToken cancellationToken)
+    /// <summary>
+    /// Handles what the transport read at once, in order. A run of consecutive events for one
+    /// <see cref="IEventBatchHandler{TEvent}"/> (events nobody here handles may lie between them) goes
+    /// to it together; if that fails, the run is handled one event at a time.
+    /// </summary>
+    internal async Task HandleMessagesAsync(IReadOnlyList<ReceivedMessage> messages, CancellationToken cancellationToken)
+    {
+        var incoming = messages.Select(Read).ToList();
+        var next = 0;
+        while (next < incoming.Count)
+        {
+            var length = BatchRunLength(incoming, next);
+            if (length == 1 || !await TryHandleBatchAsync(incoming.GetRange(next, length), cancellationToken))
+            {
+                for (var i = next; i < next + length; i++)
+                {
+                    await HandleOneAsync(incoming[i], cancellationToken);
+                }
+            }
+
+            next += length;
+        }
+    }
+
+    /// <summary>A received message, its envelope (null when unreadable, with the problem) and the dispatcher of its type here (null: not handled here).</summary>
+    private sealed record Incoming(ReceivedMessage Message, EventEnvelope? Envelope, string Problem, IEventDispatcher? Dispatcher);
+
+    private Incoming Read(ReceivedMessage message)
     {
         if (!TryReadEnvelope(message, out var envelope, out var problem))
         {
-            await DeadLetterAsync(message, "MalformedEvent", problem, attempts: 0, cancellationToken);
+            return new Incoming(message, null, problem, null);
+        }
+
+        registrations.Dispatchers.TryGetValue((envelope.Type, envelope.Version), out var dispatcher);
+        return new Incoming(message, envelope, "", dispatcher);
+    }
+
+    private static int BatchRunLength(List<Incoming> incoming, int start)
+    {
+        if (incoming[start].Dispatcher is not { HandlesBatches: true } dispatcher)
+        {
+            return 1;
+        }
+
+        var end = start + 1;
+        while (end < incoming.Count && incoming[end].Envelope is not null && (incoming[end].Dispatcher is null || incoming[end].Dispatcher == dispatcher))
+        {
+            end++;
+        }
+
+        return end - start;
+    }
+
+    private async Task<bool> TryHandleBatchAsync(List<Incoming> run, CancellationToken cancellationToken)
+    {
+        var events = run.Where(r => r.Dispatcher is not null).ToList();
+        if (events.Count < 2)
+        {
+            return false;
+        }
+
+        var dispatcher = events[0].Dispatcher!;
+        using var activity = EventBusTelemetry.StartConsumeBatch(dispatcher.Topic, group, events.Select(e => e.Message.Headers));
+        activity?.SetTag("messaging.batch.message_count", events.Count);
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            await dispatcher.DispatchBatchAsync(
+                scope.ServiceProvider,
+                [.. events.Select(e => (e.Envelope!, new Delivery(e.Message.Topic, e.Message.Key, 1, group)))],
+                cancellationToken);
+            EventBusTelemetry.Handled.Add(events.Count);
+            return true;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception ex)
+        {
+            EventBusTelemetry.HandlerFailures.Add(1);
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            logger.LogWarning(ex, "A batch of {Count} {Type} events in group {Group} failed; handling them one at a time",
+                events.Count, events[0].Envelope!.Type, group);
+            return false;
+        }
+    }
+
+    private async Task HandleOneAsync(Incoming incoming, CancellationToken cancellationToken)
+    {
+        var message = incoming.Message;
+        if (incoming.Envelope is not { } envelope)
+        {
+            await DeadLetterAsync(message, "MalformedEvent", incoming.Problem, attempts: 0, cancellationToken);
             return;
         }
 
-        if (!registrations.Dispatchers.TryGetValue((envelope.Type, envelope.Version), out var dispatcher))
+        if (incoming.Dispatcher is not { } dispatcher)
         {
             // Other events (and other versions) share the topic; this group does not want them.
             logger.LogDebug("Group {Group} skips {Type} v{Version} ({EventId}) on {Topic}", group, envelope.Type, envelope.Version, envelope.Id, message.Topic);

@@ -13,6 +13,19 @@ public interface IEventHandler<TEvent> where TEvent : IIntegrationEvent
     Task HandleAsync(EventContext<TEvent> context, CancellationToken cancellationToken);
 }
 
+/// <summary>
+/// A handler that can also apply several events of its type at once — typically in one transaction,
+/// which is what lets a consumer keep up with a busy topic. The host gives it runs of consecutive
+/// events of this type from what the transport read together, in log order. If a run fails, nothing
+/// of it may have taken effect (roll back), and the host hands the same events to
+/// <see cref="IEventHandler{TEvent}.HandleAsync"/> one at a time, so a poison event is retried and
+/// dead-lettered alone while the others are applied.
+/// </summary>
+public interface IEventBatchHandler<TEvent> : IEventHandler<TEvent> where TEvent : IIntegrationEvent
+{
+    Task HandleBatchAsync(IReadOnlyList<EventContext<TEvent>> events, CancellationToken cancellationToken);
+}
+
 /// <summary>One delivery of an event to a handler.</summary>
 /// <param name="EventId">The envelope's id: the idempotency key.</param>
 /// <param name="OccurredAt">When the change happened at the producer.</param>

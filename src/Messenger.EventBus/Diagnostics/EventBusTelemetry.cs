@@ -39,6 +39,28 @@ public static class EventBusTelemetry
             : (activity.Id, activity.TraceStateString);
     }
 
+    /// <summary>One activity for events handled together, linked to the trace each event was published in.</summary>
+    internal static Activity? StartConsumeBatch(string topic, string group, IEnumerable<IReadOnlyDictionary<string, string>> headers)
+    {
+        var links = new List<ActivityLink>();
+        foreach (var eventHeaders in headers)
+        {
+            if (eventHeaders.TryGetValue(Transport.MessageHeaders.TraceParent, out var parent))
+            {
+                eventHeaders.TryGetValue(Transport.MessageHeaders.TraceState, out var state);
+                if (ActivityContext.TryParse(parent, state, out var context))
+                {
+                    links.Add(new ActivityLink(context));
+                }
+            }
+        }
+
+        var activity = ActivitySource.StartActivity(topic + " process", ActivityKind.Consumer, default(ActivityContext), links: links);
+        activity?.SetTag("messaging.destination.name", topic);
+        activity?.SetTag("messaging.consumer.group.name", group);
+        return activity;
+    }
+
     internal static Activity? StartConsume(string topic, string group, IReadOnlyDictionary<string, string> headers)
     {
         headers.TryGetValue(Transport.MessageHeaders.TraceParent, out var parent);

@@ -23,4 +23,24 @@ public static class ApplyOnceExtensions
         await transaction.CommitAsync(cancellationToken);
         return true;
     }
+
+    /// <summary>
+    /// The same for many events in one transaction: <paramref name="apply"/> gets the ids of those not
+    /// applied before (none of them is applied twice) and commits with their processed-event marks.
+    /// </summary>
+    /// <returns>The ids that were applied now.</returns>
+    public static async Task<IReadOnlySet<Guid>> ApplyOnceAsync(
+        this DbContext dbContext, IReadOnlyCollection<Guid> eventIds, string consumer, Func<IReadOnlySet<Guid>, CancellationToken, Task> apply, CancellationToken cancellationToken)
+    {
+        await using var transaction = await dbContext.Database.BeginTransactionAsync(cancellationToken);
+        var fresh = await dbContext.MarkProcessedAsync(eventIds, consumer, cancellationToken);
+        if (fresh.Count == 0)
+        {
+            return fresh;
+        }
+
+        await apply(fresh, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return fresh;
+    }
 }

@@ -52,21 +52,40 @@ public static class ProcessedEventsExtensions
     /// <exception cref="InvalidOperationException">No transaction is open, or the model lacks <see cref="AddProcessedEvents"/>.</exception>
     public static async Task<bool> TryMarkProcessedAsync(this DbContext dbContext, Guid eventId, string consumer, CancellationToken cancellationToken)
     {
+        var table = ProcessedEventsTable(dbContext, consumer, nameof(TryMarkProcessedAsync));
+        // The table name comes from the model, never from input; the values are parameters.
+        var insert = "INSERT INTO " + table + " (consumer, event_id, processed_at) VALUES ({0}, {1}, now()) ON CONFLICT DO NOTHING";
+        var inserted = await dbContext.Database.ExecuteSqlRawAsync(insert, [consumer, eventId], cancellationToken);
+        return inserted == 1;
+    }
+
+    /// <summary>
+    /// Records that <paramref name="consumer"/> applies each of <paramref name="eventIds"/> in one statement,
+    /// and returns those not recorded before (each once, also when it appears twice). The same rules
+    /// as <see cref="TryMarkProcessedAsync"/>: inside the transaction that applies the effects.
+    /// </summary>
+    public static async Task<IReadOnlySet<Guid>> MarkProcessedAsync(
+        this DbContext dbContext, IReadOnlyCollection<Guid> eventIds, string consumer, CancellationToken cancellationToken)
+    {
+        var table = ProcessedEventsTable(dbContext, consumer, nameof(MarkProcessedAsync));
+        var insert = "INSERT INTO " + table + " (consumer, event_id, processed_at) SELECT {0}, id, now() FROM unnest({1}) AS id " +
+            "ON CONFLICT DO NOTHING RETURNING event_id AS \"Value\"";
+        var marked = await dbContext.Database.SqlQueryRaw<Guid>(insert, consumer, eventIds.ToArray()).ToListAsync(cancellationToken);
+        return marked.ToHashSet();
+    }
+
+    private static string ProcessedEventsTable(DbContext dbContext, string consumer, string caller)
+    {
         ArgumentException.ThrowIfNullOrEmpty(consumer);
         if (dbContext.Database.CurrentTransaction is null)
         {
             throw new InvalidOperationException(
-                "TryMarkProcessedAsync must run inside the transaction that applies the event's effects; " +
+                caller + " must run inside the transaction that applies the event's effects; " +
                 "call dbContext.Database.BeginTransactionAsync() first, or a crash between the two would lose the effect.");
         }
 
         var entity = dbContext.Model.FindEntityType(typeof(ProcessedEvent))
             ?? throw new InvalidOperationException($"{dbContext.GetType().Name} does not map processed events; call modelBuilder.AddProcessedEvents() in OnModelCreating.");
-        var sql = dbContext.GetService<ISqlGenerationHelper>();
-        var table = sql.DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
-        // The table name comes from the model, never from input; the values are parameters.
-        var insert = "INSERT INTO " + table + " (consumer, event_id, processed_at) VALUES ({0}, {1}, now()) ON CONFLICT DO NOTHING";
-        var inserted = await dbContext.Database.ExecuteSqlRawAsync(insert, [consumer, eventId], cancellationToken);
-        return inserted == 1;
+        return dbContext.GetService<ISqlGenerationHelper>().DelimitIdentifier(entity.GetTableName()!, entity.GetSchema());
     }
 }

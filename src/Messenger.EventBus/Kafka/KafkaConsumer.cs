@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 namespace Messenger.EventBus.Kafka;
 
 /// <summary>
-/// A consumer-group member that stores a message's offset only after its callback succeeded;
+/// A consumer-group member that hands over what it has fetched (up to <see cref="KafkaTransportOptions.BatchSize"/>
+/// messages, never waiting for more) and stores their offsets only after the callback succeeded;
 /// librdkafka commits stored offsets periodically, on revocation and on close, so the group's
 /// position never passes an unhandled message. Consume blocks, so the loop owns a thread.
 /// </summary>
@@ -17,10 +18,10 @@ internal sealed class KafkaConsumer(IOptions<EventBusOptions> options, IHostEnvi
     public Task RunAsync(
         string group,
         IReadOnlyCollection<string> topics,
-        Func<ReceivedMessage, CancellationToken, Task> onMessage,
+        Func<IReadOnlyList<ReceivedMessage>, CancellationToken, Task> onMessages,
         CancellationToken cancellationToken) =>
         Task.Factory.StartNew(
-            () => ConsumeLoop(group, topics, onMessage, cancellationToken),
+            () => ConsumeLoop(group, topics, onMessages, cancellationToken),
             CancellationToken.None,
             TaskCreationOptions.LongRunning,
             TaskScheduler.Default);
@@ -28,7 +29,7 @@ internal sealed class KafkaConsumer(IOptions<EventBusOptions> options, IHostEnvi
     private void ConsumeLoop(
         string group,
         IReadOnlyCollection<string> topics,
-        Func<ReceivedMessage, CancellationToken, Task> onMessage,
+        Func<IReadOnlyList<ReceivedMessage>, CancellationToken, Task> onMessages,
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -52,12 +53,18 @@ internal sealed class KafkaConsumer(IOptions<EventBusOptions> options, IHostEnvi
         try
         {
             var failures = 0;
+            var batch = new List<ConsumeResult<string, byte[]>>(settings.Kafka.BatchSize);
             while (!cancellationToken.IsCancellationRequested)
             {
-                ConsumeResult<string, byte[]>? result;
+                batch.Clear();
                 try
                 {
-                    result = consumer.Consume(cancellationToken);
+                    if (consumer.Consume(cancellationToken) is not { Message: not null } first)
+                    {
+                        continue;
+                    }
+
+                    batch.Add(first);
                 }
                 catch (OperationCanceledException)
                 {
@@ -69,14 +76,10 @@ internal sealed class KafkaConsumer(IOptions<EventBusOptions> options, IHostEnvi
                     continue;
                 }
 
-                if (result?.Message is null)
-                {
-                    continue;
-                }
-
+                TakeWhatIsFetched(consumer, batch, settings.Kafka.BatchSize, group);
                 try
                 {
-                    onMessage(KafkaHeaders.ToReceived(result), cancellationToken).GetAwaiter().GetResult();
+                    onMessages([.. batch.Select(KafkaHeaders.ToReceived)], cancellationToken).GetAwaiter().GetResult();
                 }
                 catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                 {
@@ -86,9 +89,13 @@ internal sealed class KafkaConsumer(IOptions<EventBusOptions> options, IHostEnvi
                 {
                     failures++;
                     var delay = Backoff.Delay(failures, settings.Consumer.RedeliveryDelay, settings.Consumer.MaxRetryDelay);
-                    logger.LogWarning(ex, "Message {Topic} {Partition}@{Offset} was not handled by group {Group}; reading it again in {Delay}",
-                        result.Topic, result.Partition.Value, result.Offset.Value, group, delay);
-                    Rewind(consumer, result.TopicPartitionOffset);
+                    logger.LogWarning(ex, "{Count} messages from {Topic} {Partition}@{Offset} on were not handled by group {Group}; reading them again in {Delay}",
+                        batch.Count, batch[0].Topic, batch[0].Partition.Value, batch[0].Offset.Value, group, delay);
+                    foreach (var earliest in batch.GroupBy(r => r.TopicPartition).Select(p => p.First()))
+                    {
+                        Rewind(consumer, earliest.TopicPartitionOffset);
+                    }
+
                     if (cancellationToken.WaitHandle.WaitOne(delay))
                     {
                         break;
@@ -98,14 +105,17 @@ internal sealed class KafkaConsumer(IOptions<EventBusOptions> options, IHostEnvi
                 }
 
                 failures = 0;
-                try
+                foreach (var result in batch)
                 {
-                    consumer.StoreOffset(result);
-                }
-                catch (KafkaException ex)
-                {
-                    // The partition moved to another member during the callback; it will deliver the message again.
-                    logger.LogDebug(ex, "Could not store offset {Offset} of {Topic} {Partition}", result.Offset.Value, result.Topic, result.Partition.Value);
+                    try
+                    {
+                        consumer.StoreOffset(result);
+                    }
+                    catch (KafkaException ex)
+                    {
+                        // The partition moved to another member during the callback; it will deliver the message again.
+                        logger.LogDebug(ex, "Could not store offset {Offset} of {Topic} {Partition}", result.Offset.Value, result.Topic, result.Partition.Value);
+                    }
                 }
             }
         }
@@ -120,6 +130,22 @@ internal sealed class KafkaConsumer(IOptions<EventBusOptions> options, IHostEnvi
             {
                 logger.LogWarning(ex, "Kafka consumer of group {Group} did not close cleanly", group);
             }
+        }
+    }
+
+    /// <summary>Adds the messages librdkafka has already fetched, up to <paramref name="limit"/>, without waiting for more.</summary>
+    private void TakeWhatIsFetched(IConsumer<string, byte[]> consumer, List<ConsumeResult<string, byte[]>> batch, int limit, string group)
+    {
+        try
+        {
+            while (batch.Count < limit && consumer.Consume(TimeSpan.Zero) is { Message: not null } next)
+            {
+                batch.Add(next);
+            }
+        }
+        catch (ConsumeException ex) when (!ex.Error.IsFatal)
+        {
+            logger.LogWarning("Kafka consume in group {Group} failed: {Reason}", group, ex.Error.Reason);
         }
     }
 

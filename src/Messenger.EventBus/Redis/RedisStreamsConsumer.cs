@@ -21,11 +21,11 @@ internal sealed class RedisStreamsConsumer(
     public Task RunAsync(
         string group,
         IReadOnlyCollection<string> topics,
-        Func<ReceivedMessage, CancellationToken, Task> onMessage,
+        Func<IReadOnlyList<ReceivedMessage>, CancellationToken, Task> onMessages,
         CancellationToken cancellationToken)
     {
         var consumer = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..8]}";
-        var member = new GroupMember(redis, keyspace, options.Value, time, logger, group, consumer, onMessage);
+        var member = new GroupMember(redis, keyspace, options.Value, time, logger, group, consumer, onMessages);
         var loops = topics.Distinct(StringComparer.Ordinal).Select(topic => RunStreamAsync(member, topic, cancellationToken));
         return Task.WhenAll(loops);
     }
@@ -44,14 +44,14 @@ internal sealed class RedisStreamsConsumer(
         ILogger Logger,
         string Group,
         string Consumer,
-        Func<ReceivedMessage, CancellationToken, Task> OnMessage);
+        Func<IReadOnlyList<ReceivedMessage>, CancellationToken, Task> OnMessages);
 
-    /// <summary>Reads one stream for one group member, handling entries strictly one after another.</summary>
+    /// <summary>Reads one stream for one group member, handing over each read's entries in order, one read after another.</summary>
     private sealed class StreamLoop(GroupMember owner, string topic) : IDisposable
     {
         private readonly string group = owner.Group;
         private readonly string consumer = owner.Consumer;
-        private readonly Func<ReceivedMessage, CancellationToken, Task> onMessage = owner.OnMessage;
+        private readonly Func<IReadOnlyList<ReceivedMessage>, CancellationToken, Task> onMessages = owner.OnMessages;
         // Consumers that held nothing for this long are removed from the group's bookkeeping. A live
         // consumer polls far more often, and one removed by mistake is re-created by its next read.
         private static readonly TimeSpan ForgetIdleConsumersAfter = TimeSpan.FromHours(1);
@@ -192,37 +192,37 @@ internal sealed class RedisStreamsConsumer(
         }
 
         /// <summary>
-        /// Hands the entries over one by one and acknowledges those handled with one XACK at the end (also
-        /// when one fails), which saves a round trip per entry. A crash before that XACK only means
-        /// redelivery of handled entries, which at-least-once delivery allows.
+        /// Hands the entries over together and acknowledges them all with one XACK once they were handled.
+        /// If handling fails, none is acknowledged: they come back, handled ones included, which
+        /// at-least-once delivery allows.
         /// </summary>
         private async Task HandleBatchAsync(IDatabase db, StreamEntry[] entries, CancellationToken cancellationToken)
         {
-            var done = new List<RedisValue>(entries.Length);
-            try
+            if (entries.Length == 0)
             {
-                foreach (var entry in entries)
-                {
-                    if (entry.IsNull || entry.Values is null || entry.Values.Length == 0)
-                    {
-                        // Removed before it was handled (the optional MAXLEN cap, or by hand): nothing left to deliver.
-                        logger.LogError("Entry {Id} of stream {Topic} was removed before group {Group} handled it", entry.Id, topic, group);
-                    }
-                    else
-                    {
-                        await onMessage(ToMessage(entry), cancellationToken);
-                    }
+                return;
+            }
 
-                    done.Add(entry.Id);
-                }
-            }
-            finally
+            var messages = new List<ReceivedMessage>(entries.Length);
+            foreach (var entry in entries)
             {
-                if (done.Count > 0)
+                if (entry.IsNull || entry.Values is null || entry.Values.Length == 0)
                 {
-                    await db.StreamAcknowledgeAsync(stream, group, [.. done]);
+                    // Removed before it was handled (the optional MAXLEN cap, or by hand): nothing left to deliver.
+                    logger.LogError("Entry {Id} of stream {Topic} was removed before group {Group} handled it", entry.Id, topic, group);
+                }
+                else
+                {
+                    messages.Add(ToMessage(entry));
                 }
             }
+
+            if (messages.Count > 0)
+            {
+                await onMessages(messages, cancellationToken);
+            }
+
+            await db.StreamAcknowledgeAsync(stream, group, [.. entries.Select(e => e.Id)]);
         }
 
         private ReceivedMessage ToMessage(StreamEntry entry)

@@ -4,15 +4,16 @@ namespace Messenger.EventBus.Transport;
 public interface IEventConsumerTransport
 {
     /// <summary>
-    /// Joins <paramref name="group"/> on <paramref name="topics"/> and calls <paramref name="onMessage"/> for each
-    /// message, one at a time per stream or partition, until <paramref name="cancellationToken"/> is cancelled.
-    /// A message is acknowledged (XACK, offset commit) only after its callback completed; if the callback
-    /// throws or is cancelled, the message stays unacknowledged and is delivered again, to this consumer
+    /// Joins <paramref name="group"/> on <paramref name="topics"/> and calls <paramref name="onMessages"/> with
+    /// what it read at once (one message or more, in log order per stream or partition; one call at a
+    /// time per stream, or per consumer for Kafka), until <paramref name="cancellationToken"/> is cancelled.
+    /// The messages are acknowledged (XACK, offset commit) only after the callback completed; if the
+    /// callback throws or is cancelled, none of them is, and they are delivered again, to this consumer
     /// after a pause or to another member of the group.
     /// </summary>
     Task RunAsync(
         string group,
         IReadOnlyCollection<string> topics,
-        Func<ReceivedMessage, CancellationToken, Task> onMessage,
+        Func<IReadOnlyList<ReceivedMessage>, CancellationToken, Task> onMessages,
         CancellationToken cancellationToken);
 }

@@ -13,9 +13,13 @@ public sealed class EventLog : IAsyncDisposable
     private readonly Task reading;
 
     private EventLog(IEventConsumerTransport transport, string topic) =>
-        reading = transport.RunAsync("test-reader-" + Guid.NewGuid().ToString("N")[..8], [topic], (message, _) =>
+        reading = transport.RunAsync("test-reader-" + Guid.NewGuid().ToString("N")[..8], [topic], (messages, _) =>
         {
-            Events.Enqueue((message.Key, EventEnvelope.Parse(message.Body.Span)));
+            foreach (var message in messages)
+            {
+                Events.Enqueue((message.Key, EventEnvelope.Parse(message.Body.Span)));
+            }
+
             return Task.CompletedTask;
         }, stop.Token);
 

@@ -12,9 +12,13 @@ public sealed class DeadLetterReader : IAsyncDisposable
     private readonly Task reading;
 
     private DeadLetterReader(IEventConsumerTransport transport, string topic) =>
-        reading = transport.RunAsync("dead-letter-reader", [Topics.DeadLetter(topic)], (message, _) =>
+        reading = transport.RunAsync("dead-letter-reader", [Topics.DeadLetter(topic)], (messages, _) =>
         {
-            Messages.Enqueue(message);
+            foreach (var message in messages)
+            {
+                Messages.Enqueue(message);
+            }
+
             return Task.CompletedTask;
         }, stop.Token);
 

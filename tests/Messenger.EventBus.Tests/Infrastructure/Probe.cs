@@ -13,6 +13,9 @@ public sealed class Probe
 
     public ConcurrentQueue<(string Group, Guid EventId, int Attempt)> Attempts { get; } = new();
 
+    /// <summary>Every batch a batch handler was given (the event ids), whether it succeeded or not.</summary>
+    public ConcurrentQueue<IReadOnlyList<Guid>> Batches { get; } = new();
+
     /// <summary>The trace each handled event's handler ran in.</summary>
     public ConcurrentDictionary<Guid, ActivityTraceId?> Traces { get; } = new();
 
@@ -47,5 +50,29 @@ public sealed class PingHandler(Probe probe) : IEventHandler<Pinged>
 
         probe.Traces[context.EventId] = Activity.Current?.TraceId;
         probe.Handled.Enqueue(context);
+    }
+}
+
+/// <summary>Applies batches whole (a batch holding a poison event fails whole, like a rolled-back transaction) and single events like <see cref="PingHandler"/>.</summary>
+public sealed class BatchPingHandler(Probe probe) : IEventBatchHandler<Pinged>
+{
+    private readonly PingHandler single = new(probe);
+
+    public Task HandleAsync(EventContext<Pinged> context, CancellationToken cancellationToken) => single.HandleAsync(context, cancellationToken);
+
+    public Task HandleBatchAsync(IReadOnlyList<EventContext<Pinged>> events, CancellationToken cancellationToken)
+    {
+        probe.Batches.Enqueue([.. events.Select(e => e.EventId)]);
+        if (events.Any(e => e.Event.Behavior != PingBehavior.Succeed))
+        {
+            throw new InvalidOperationException("the batch holds an event that fails");
+        }
+
+        foreach (var context in events)
+        {
+            probe.Handled.Enqueue(context);
+        }
+
+        return Task.CompletedTask;
     }
 }

@@ -23,9 +23,13 @@ public static class TopicReplay
         var read = new ConcurrentQueue<ReceivedMessage>();
         var lastRead = DateTime.UtcNow;
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var reading = consumer.RunAsync("replay-" + Guid.NewGuid().ToString("N"), [topic], (message, _) =>
+        var reading = consumer.RunAsync("replay-" + Guid.NewGuid().ToString("N"), [topic], (messages, _) =>
         {
-            read.Enqueue(message);
+            foreach (var message in messages)
+            {
+                read.Enqueue(message);
+            }
+
             lastRead = DateTime.UtcNow;
             return Task.CompletedTask;
         }, stop.Token);
