@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Messenger.Contracts.Chat;
 using Messenger.Contracts.Friendships;
+using Messenger.EventBus.Outbox;
 using Messenger.Testing;
 using Notification.Tests.Infrastructure;
 
@@ -60,12 +61,59 @@ public abstract class NotificationFlowTests<TSystem>(TSystem system) where TSyst
         Assert.Single(await system.ListAsync(bob));
         Assert.Empty(await system.ListAsync(alice));
 
-        // Every update went out live as the same notification, with increasing ids.
+        // The updates went out live as the same notification, with increasing ids and counts (events
+        // applied in one transaction go out once, in their final state).
         var id = grouped.GetProperty("id").GetGuid();
         await stream.WaitForAsync(n => n.GetProperty("data").GetProperty("count").GetInt32() == 3, "the third update");
         var updates = stream.Events.Where(e => e.Json.GetProperty("id").GetGuid() == id).ToList();
-        Assert.Equal([1, 2, 3], updates.Select(e => e.Json.GetProperty("data").GetProperty("count").GetInt32()));
-        Assert.Equal(updates.Select(e => e.Seq).Order(), updates.Select(e => e.Seq));
+        var counts = updates.Select(e => e.Json.GetProperty("data").GetProperty("count").GetInt32()).ToList();
+        Assert.Equal(3, counts[^1]);
+        Assert.Equal(counts.Distinct().Order(), counts);
+        Assert.Equal(updates.Select(e => e.Seq).Distinct().Order(), updates.Select(e => e.Seq));
+    }
+
+    [Fact]
+    public async Task A_burst_over_several_conversations_counts_each_message_once_per_recipient_and_skips_muted_ones()
+    {
+        var alice = await system.NewUserAsync("alice");
+        var bob = await system.NewUserAsync("bob");
+        var carol = await system.NewUserAsync("carol");
+        var dave = await system.NewUserAsync("dave");
+        var group = Guid.NewGuid();
+        var aliceAndBob = Guid.NewGuid();
+        var daveAndCarol = Guid.NewGuid();
+        using (var response = await system.Client(carol).PutAsJsonAsync("/notifications/settings", new { mutedConversationIds = new[] { group } }, TestContext.Current.CancellationToken))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+
+        var rows = new List<OutboxRow>();
+        for (var seq = 1; seq <= 10; seq++)
+        {
+            rows.Add(OutboxWriter.CreateRow(NotificationSystem.Message(group, seq, alice, $"group {seq}", bob, carol)));
+            if (seq <= 5)
+            {
+                rows.Add(OutboxWriter.CreateRow(NotificationSystem.Message(aliceAndBob, seq, alice, $"to bob {seq}", bob)));
+                rows.Add(OutboxWriter.CreateRow(NotificationSystem.Message(daveAndCarol, seq, dave, $"to carol {seq}", carol)));
+            }
+        }
+
+        rows.Insert(7, rows[2]);
+        await system.PublishTogetherAsync(rows);
+
+        await system.WaitForNotificationAsync(bob, n => Count(n) == 10, "the group's ten messages");
+        await system.WaitForNotificationAsync(bob, n => Count(n) == 5, "alice's five direct messages");
+        await system.WaitForNotificationAsync(carol, n => Count(n) == 5, "dave's five direct messages");
+        var bobs = (await system.ListAsync(bob)).ToDictionary(n => n.GetProperty("data").GetProperty("conversationId").GetGuid());
+        Assert.Equal(2, bobs.Count);
+        Assert.Equal((10, "group 10"), (Count(bobs[group]), bobs[group].GetProperty("data").GetProperty("lastPreview").GetString()));
+        Assert.Equal((5, "to bob 5"), (Count(bobs[aliceAndBob]), bobs[aliceAndBob].GetProperty("data").GetProperty("lastPreview").GetString()));
+        var carols = await system.ListAsync(carol);
+        Assert.Equal(daveAndCarol, Assert.Single(carols).GetProperty("data").GetProperty("conversationId").GetGuid());
+        Assert.Empty(await system.ListAsync(alice));
+        Assert.Empty(await system.ListAsync(dave));
+
+        static int Count(JsonElement notification) => notification.GetProperty("data").GetProperty("count").GetInt32();
     }
 
     [Fact]

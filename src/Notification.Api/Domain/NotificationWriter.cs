@@ -3,6 +3,8 @@ using Messenger.Contracts.Chat;
 using Messenger.Contracts.Friendships;
 using Messenger.ServiceDefaults.Data;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
 using Notification.Api.Data;
 
 namespace Notification.Api.Domain;
@@ -23,60 +25,119 @@ public sealed class NotificationWriter(NotificationDbContext db, TimeProvider ti
 
     private static readonly JsonSerializerOptions DataJson = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Counts <paramref name="message"/> in each recipient's unread group of its conversation (or starts one), except for muted recipients.</summary>
-    public async Task<IReadOnlyList<NotificationChange>> AddMessageAsync(MessageSent message, IEnumerable<Guid> recipients, CancellationToken cancellationToken)
+    /// <summary>
+    /// One message counted in one recipient's unread group of its conversation (or starting one), its
+    /// Web Push queued. Parameters: $1 user, $2 new id, $3 kind, $4 subject, $5 data, $6 sender,
+    /// $7 preview, $8 seq, $9 now, $10 message id, $11 sent at. Takes the user's next change number,
+    /// whose row lock orders the user's changes.
+    /// </summary>
+    private const string CountMessageSql = """
+        WITH next AS (
+            INSERT INTO user_streams (user_id, last_seq) VALUES ($1, 1)
+            ON CONFLICT (user_id) DO UPDATE SET last_seq = user_streams.last_seq + 1
+            RETURNING last_seq),
+        upserted AS (
+            INSERT INTO notifications AS n (id, user_id, kind, subject, data, count, senders, last_preview, first_seq, last_seq, created_at, updated_at, stream_seq)
+            VALUES ($2, $1, $3, $4, CAST($5 AS jsonb), 1, ARRAY[$6], $7, $8, $8, $9, $9, (SELECT last_seq FROM next))
+            ON CONFLICT (user_id, subject) WHERE read_at IS NULL AND withdrawn_at IS NULL DO UPDATE SET
+                count = n.count + 1,
+                senders = CASE
+                    WHEN EXCLUDED.last_seq >= n.last_seq THEN array_prepend(EXCLUDED.senders[1], array_remove(n.senders, EXCLUDED.senders[1]))
+                    WHEN EXCLUDED.senders[1] = ANY(n.senders) THEN n.senders
+                    ELSE array_append(n.senders, EXCLUDED.senders[1]) END,
+                last_preview = CASE WHEN EXCLUDED.last_seq >= n.last_seq THEN EXCLUDED.last_preview ELSE n.last_preview END,
+                first_seq = LEAST(n.first_seq, EXCLUDED.first_seq),
+                last_seq = GREATEST(n.last_seq, EXCLUDED.last_seq),
+                data = EXCLUDED.data,
+                updated_at = GREATEST(n.updated_at, EXCLUDED.updated_at),
+                stream_seq = EXCLUDED.stream_seq
+            RETURNING n.id),
+        counted AS (
+            INSERT INTO notification_messages (notification_id, message_id, seq, sender_username, preview, sent_at)
+            SELECT id, $10, $8, $6, $7, $11 FROM upserted),
+        queued AS (
+            INSERT INTO push_deliveries (subscription_id, notification_id, attempts, version, next_attempt_at)
+            SELECT s.id, upserted.id, 0, 0, $9 FROM push_subscriptions AS s CROSS JOIN upserted WHERE s.user_id = $1
+            ON CONFLICT (subscription_id, notification_id) DO UPDATE SET version = push_deliveries.version + 1)
+        SELECT id FROM upserted
+        """;
+
+    /// <summary>
+    /// Counts each message in its recipients' unread groups (or starts one), except for muted
+    /// recipients, in one round trip for all of them, and
+    /// returns each changed group once, in its final state. The statements run ordered by user (a
+    /// user's in message order), so users are locked in id order and transactions cannot deadlock.
+    /// </summary>
+    public async Task<IReadOnlyList<NotificationChange>> AddMessagesAsync(
+        IReadOnlyList<(MessageSent Message, IReadOnlyCollection<Guid> Recipients)> messages, CancellationToken cancellationToken)
     {
-        var candidates = recipients.Distinct().Order().ToList();
-        var muted = await db.MutedConversations
-            .Where(m => m.ConversationId == message.ConversationId && candidates.Contains(m.UserId))
-            .Select(m => m.UserId)
-            .ToListAsync(cancellationToken);
-        var now = time.GetUtcNowInMicroseconds();
-        var subject = NotificationKinds.ConversationSubject(message.ConversationId);
-        var data = JsonSerializer.Serialize(
-            new { conversationId = message.ConversationId, conversationType = message.ConversationType, title = message.ConversationTitle },
-            DataJson);
-        var preview = Shorten(message.Preview);
-        var changes = new List<NotificationChange>();
-        foreach (var userId in candidates.Except(muted))
+        var conversations = messages.Select(m => m.Message.ConversationId).Distinct().ToList();
+        var users = messages.SelectMany(m => m.Recipients).Distinct().ToList();
+        if (users.Count == 0)
         {
-            // One round trip per recipient: the next change number (locking the user), the grouping
-            // upsert, the counted message and the queued pushes.
-            var row = (await db.Notifications.FromSql($"""
-                WITH next AS (
-                    INSERT INTO user_streams (user_id, last_seq) VALUES ({userId}, 1)
-                    ON CONFLICT (user_id) DO UPDATE SET last_seq = user_streams.last_seq + 1
-                    RETURNING last_seq),
-                upserted AS (
-                    INSERT INTO notifications AS n (id, user_id, kind, subject, data, count, senders, last_preview, first_seq, last_seq, created_at, updated_at, stream_seq)
-                    VALUES ({Guid.CreateVersion7(now)}, {userId}, {NotificationKinds.Messages}, {subject}, CAST({data} AS jsonb), 1,
-                            ARRAY[{message.SenderUsername}], {preview}, {message.Seq}, {message.Seq}, {now}, {now}, (SELECT last_seq FROM next))
-                    ON CONFLICT (user_id, subject) WHERE read_at IS NULL AND withdrawn_at IS NULL DO UPDATE SET
-                        count = n.count + 1,
-                        senders = CASE
-                            WHEN EXCLUDED.last_seq >= n.last_seq THEN array_prepend(EXCLUDED.senders[1], array_remove(n.senders, EXCLUDED.senders[1]))
-                            WHEN EXCLUDED.senders[1] = ANY(n.senders) THEN n.senders
-                            ELSE array_append(n.senders, EXCLUDED.senders[1]) END,
-                        last_preview = CASE WHEN EXCLUDED.last_seq >= n.last_seq THEN EXCLUDED.last_preview ELSE n.last_preview END,
-                        first_seq = LEAST(n.first_seq, EXCLUDED.first_seq),
-                        last_seq = GREATEST(n.last_seq, EXCLUDED.last_seq),
-                        data = EXCLUDED.data,
-                        updated_at = GREATEST(n.updated_at, EXCLUDED.updated_at),
-                        stream_seq = EXCLUDED.stream_seq
-                    RETURNING n.*),
-                counted AS (
-                    INSERT INTO notification_messages (notification_id, message_id, seq, sender_username, preview, sent_at)
-                    SELECT id, {message.MessageId}, {message.Seq}, {message.SenderUsername}, {preview}, {message.SentAt} FROM upserted),
-                queued AS (
-                    INSERT INTO push_deliveries (subscription_id, notification_id, attempts, version, next_attempt_at)
-                    SELECT s.id, upserted.id, 0, 0, {now} FROM push_subscriptions AS s CROSS JOIN upserted WHERE s.user_id = {userId}
-                    ON CONFLICT (subscription_id, notification_id) DO UPDATE SET version = push_deliveries.version + 1)
-                SELECT * FROM upserted
-                """).AsNoTracking().ToListAsync(cancellationToken)).Single();
-            changes.Add(new NotificationChange(userId, row.StreamSeq, row));
+            return [];
         }
 
-        return changes;
+        var muted = (await db.MutedConversations
+                .Where(m => conversations.Contains(m.ConversationId) && users.Contains(m.UserId))
+                .Select(m => new { m.UserId, m.ConversationId })
+                .ToListAsync(cancellationToken))
+            .Select(m => (m.UserId, m.ConversationId))
+            .ToHashSet();
+        var counts = messages
+            .SelectMany((m, order) => m.Recipients.Distinct().Select(userId => (UserId: userId, Order: order, m.Message)))
+            .Where(c => !muted.Contains((c.UserId, c.Message.ConversationId)))
+            .OrderBy(c => c.UserId)
+            .ThenBy(c => c.Order)
+            .ToList();
+        if (counts.Count == 0)
+        {
+            return [];
+        }
+
+        var now = time.GetUtcNowInMicroseconds();
+        var connection = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction?)db.Database.CurrentTransaction?.GetDbTransaction());
+        foreach (var (userId, _, message) in counts)
+        {
+            var data = JsonSerializer.Serialize(
+                new { conversationId = message.ConversationId, conversationType = message.ConversationType, title = message.ConversationTitle },
+                DataJson);
+            var preview = Shorten(message.Preview);
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(CountMessageSql)
+            {
+                Parameters =
+                {
+                    new() { Value = userId },
+                    new() { Value = Guid.CreateVersion7(now) },
+                    new() { Value = NotificationKinds.Messages },
+                    new() { Value = NotificationKinds.ConversationSubject(message.ConversationId) },
+                    new() { Value = data },
+                    new() { Value = message.SenderUsername },
+                    new() { Value = preview },
+                    new() { Value = message.Seq },
+                    new() { Value = now },
+                    new() { Value = message.MessageId },
+                    new() { Value = message.SentAt },
+                },
+            });
+        }
+
+        var changed = new HashSet<Guid>();
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
+        {
+            do
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    changed.Add(reader.GetGuid(0));
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken));
+        }
+
+        var rows = await db.Notifications.AsNoTracking().Where(n => changed.Contains(n.Id)).ToListAsync(cancellationToken);
+        return [.. rows.OrderBy(r => r.UserId).ThenBy(r => r.StreamSeq).Select(r => new NotificationChange(r.UserId, r.StreamSeq, r))];
     }
 
     /// <summary>Takes a deleted message out of the unread groups that count it; a group left empty is withdrawn.</summary>

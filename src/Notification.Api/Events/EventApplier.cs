@@ -23,4 +23,23 @@ public sealed class EventApplier(NotificationDbContext db, ChangePublisher publi
             await publisher.PublishAsync(changes);
         }
     }
+
+    /// <summary>The same for a batch of events in one transaction; <paramref name="apply"/> gets those not applied before, each once, in order.</summary>
+    public async Task ApplyAsync<TEvent>(
+        IReadOnlyList<EventContext<TEvent>> events,
+        Func<IReadOnlyList<EventContext<TEvent>>, CancellationToken, Task<IReadOnlyList<NotificationChange>>> apply,
+        CancellationToken cancellationToken)
+        where TEvent : IIntegrationEvent
+    {
+        if (events.Count == 0)
+        {
+            return;
+        }
+
+        IReadOnlyList<NotificationChange> changes = [];
+        await db.ApplyOnceAsync([.. events.Select(e => e.EventId)], events[0].ConsumerGroup,
+            async (fresh, ct) => changes = await apply([.. events.Where(e => fresh.Contains(e.EventId)).DistinctBy(e => e.EventId)], ct),
+            cancellationToken);
+        await publisher.PublishAsync(changes);
+    }
 }

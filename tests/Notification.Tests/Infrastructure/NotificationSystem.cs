@@ -104,6 +104,11 @@ public class NotificationSystem(TestServers servers) : IAsyncLifetime
         }
     }
 
+    /// <summary>Puts events on the event log in one write, so a consumer reads them together; a row given twice is a redelivery inside the burst.</summary>
+    public Task PublishTogetherAsync(IReadOnlyList<OutboxRow> rows) =>
+        Notifications.Services.GetRequiredService<IEventPublisherTransport>()
+            .PublishAsync([.. rows.Select(row => new TransportMessage(row.Topic, row.Key, row.EventId, row.Type, row.Payload))], TestContext.Current.CancellationToken);
+
     private Task PublishRowAsync(OutboxRow row) =>
         Notifications.Services.GetRequiredService<IEventPublisherTransport>()
             .PublishAsync([new TransportMessage(row.Topic, row.Key, row.EventId, row.Type, row.Payload)], TestContext.Current.CancellationToken);
