@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Net.Sockets;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http;
@@ -68,7 +69,10 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
             Title = "Malformed JSON",
             Detail = json.Message,
         },
+        // A SocketException escapes HttpClient unwrapped when a dependency resets a connection right
+        // after accepting it (reading the new socket's remote end point fails); it is still the dependency.
         RedisException or DbException or BrokenCircuitException or TimeoutRejectedException or HttpRequestException or TimeoutException
+            or SocketException
             => Unavailable(),
         OperationCanceledException => new ProblemDetails
         {
