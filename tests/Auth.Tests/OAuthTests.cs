@@ -22,6 +22,10 @@ public sealed class OAuthTests(OAuthTests.App app) : IClassFixture<OAuthTests.Ap
             Settings["OAuth:Providers:local:ClientId"] = TestOidcProvider.ClientId;
             Settings["OAuth:Providers:local:DisplayName"] = "Local ID";
             Settings["OAuth:Providers:local:RequireHttps"] = "false";
+            // A provider that is down: nothing listens on its port.
+            Settings["OAuth:Providers:down:Authority"] = $"http://127.0.0.1:{LoopbackPorts.Closed()}/";
+            Settings["OAuth:Providers:down:ClientId"] = TestOidcProvider.ClientId;
+            Settings["OAuth:Providers:down:RequireHttps"] = "false";
             await base.InitializeAsync();
         }
 
@@ -148,6 +152,24 @@ public sealed class OAuthTests(OAuthTests.App app) : IClassFixture<OAuthTests.Ap
 
         var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest);
         Assert.All(new[] { "provider", "code", "codeVerifier", "redirectUri" }, f => Assert.NotEmpty(problem.FieldErrors(f)));
+    }
+
+    [Fact]
+    public async Task A_provider_that_cannot_be_reached_gets_503_with_Retry_After()
+    {
+        var code = await OidcBrowser.AuthorizeAsync(app.Provider, NewPerson().Subject);
+
+        using var response = await _client.PostAsJsonAsync("/oauth", new
+        {
+            provider = "down",
+            code = code.Code,
+            codeVerifier = code.CodeVerifier,
+            redirectUri = TestOidcProvider.RedirectUri,
+            nonce = code.Nonce,
+        }, TestContext.Current.CancellationToken);
+
+        await response.AssertProblemAsync(HttpStatusCode.ServiceUnavailable);
+        Assert.NotNull(response.Headers.RetryAfter);
     }
 
     [Fact]

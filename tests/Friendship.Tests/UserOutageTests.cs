@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using Friendship.Tests.Infrastructure;
+using Messenger.Testing;
 using Messenger.Testing.Services;
 
 namespace Friendship.Tests;
@@ -20,7 +21,7 @@ public sealed class UserOutageTests(FriendshipSystem system) : IClassFixture<Fri
     {
         var alice = await system.NewPersonAsync();
         var bob = await system.NewPersonAsync();
-        await using var friendship = system.CreateFriendship($"http://127.0.0.1:{ClosedPort()}");
+        await using var friendship = system.CreateFriendship($"http://127.0.0.1:{LoopbackPorts.Closed()}");
         await friendship.InitializeAsync();
         using var client = friendship.CreateClient(alice.Tokens.AccessToken);
 
@@ -126,12 +127,5 @@ public sealed class UserOutageTests(FriendshipSystem system) : IClassFixture<Fri
     {
         await response.AssertProblemAsync(HttpStatusCode.ServiceUnavailable);
         Assert.True(response.Headers.RetryAfter?.Delta > TimeSpan.Zero, "a 503 says when to retry");
-    }
-
-    private static int ClosedPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -34,7 +34,16 @@ public sealed class OidcClient(IHttpClientFactory httpClients, IOptions<OAuthOpt
     public async Task<ExternalIdentityResult> RedeemAsync(string provider, AuthorizationCodeRedemption redemption, CancellationToken cancellationToken)
     {
         var settings = Find(provider) ?? throw new ArgumentException($"Unknown provider '{provider}'.", nameof(provider));
-        var discovery = await GetDiscoveryAsync(provider, cancellationToken);
+        OpenIdConnectConfiguration discovery;
+        try
+        {
+            discovery = await GetDiscoveryAsync(provider, cancellationToken);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // The configuration manager wraps every failure to fetch or read the document in this.
+            throw new HttpRequestException($"The discovery document of provider '{provider}' could not be read.", ex);
+        }
 
         var form = new Dictionary<string, string>
         {
@@ -58,9 +67,24 @@ public sealed class OidcClient(IHttpClientFactory httpClients, IOptions<OAuthOpt
             return ExternalIdentityResult.Refused($"The provider refused the authorization code ({error}).");
         }
 
+        // Anything but an answer is the provider being unable to help now: HttpRequestException is a 503 with Retry-After.
         response.EnsureSuccessStatusCode();
-        using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-        if (!body.RootElement.TryGetProperty("id_token", out var idTokenElement) || idTokenElement.GetString() is not { } idToken)
+        string? idToken;
+        try
+        {
+            using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+            idToken = body.RootElement.ValueKind == JsonValueKind.Object
+                && body.RootElement.TryGetProperty("id_token", out var idTokenElement)
+                && idTokenElement.ValueKind == JsonValueKind.String
+                    ? idTokenElement.GetString()
+                    : null;
+        }
+        catch (JsonException ex)
+        {
+            throw new HttpRequestException($"Provider '{provider}' answered the code exchange with something that is not JSON.", ex);
+        }
+
+        if (string.IsNullOrEmpty(idToken))
         {
             return ExternalIdentityResult.Refused("The provider returned no ID token; is the 'openid' scope requested?");
         }
@@ -79,9 +103,14 @@ public sealed class OidcClient(IHttpClientFactory httpClients, IOptions<OAuthOpt
             return ExternalIdentityResult.Refused("The ID token's nonce does not match the one sent with the authorization request.");
         }
 
+        if (claims.FindFirst("sub")?.Value is not { Length: > 0 } subject)
+        {
+            return ExternalIdentityResult.Refused("The provider's ID token names no subject.");
+        }
+
         return ExternalIdentityResult.Valid(new ExternalIdentity(
             provider.ToLowerInvariant(),
-            claims.FindFirst("sub")?.Value ?? throw new SecurityTokenException("The ID token has no subject."),
+            subject,
             claims.FindFirst("email")?.Value,
             IsTrue(claims.FindFirst("email_verified")),
             claims.FindFirst("preferred_username")?.Value,
