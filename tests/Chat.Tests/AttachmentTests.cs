@@ -275,6 +275,28 @@ public sealed class AttachmentTests(AttachmentSystem system) : IClassFixture<Att
             new { content = new { kind = "file", attachmentId = second.GetProperty("attachmentId").GetGuid() } }, Cancellation);
 
         await edit.AssertProblemAsync(HttpStatusCode.BadRequest);
+        using var toElsewhere = await system.Client(alice).PatchAsJsonAsync($"/chat/{conversation}/messages/{message}",
+            new { content = new { kind = "file", url = "https://elsewhere.example/x.txt", name = "x.txt", size = 3, mimeType = "text/plain" } }, Cancellation);
+        await toElsewhere.AssertProblemAsync(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task An_edit_changes_an_attachments_caption_and_keeps_its_file()
+    {
+        var (alice, bob, conversation) = await PairAsync();
+        var upload = await system.UploadAsync(alice, "the agenda"u8.ToArray(), "agenda.txt", "text/plain");
+        var attachmentId = upload.GetProperty("attachmentId").GetGuid();
+        var message = await SendAsync(alice, conversation, new { kind = "file", attachmentId, text = "for friday" });
+
+        using var edit = await system.Client(alice).PatchAsJsonAsync($"/chat/{conversation}/messages/{message}",
+            new { content = new { kind = "file", text = "for saturday" } }, Cancellation);
+
+        Assert.Equal(HttpStatusCode.OK, edit.StatusCode);
+        var content = (await edit.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("content");
+        Assert.Equal("for saturday", content.GetProperty("text").GetString());
+        Assert.Equal(attachmentId, content.GetProperty("attachmentId").GetGuid());
+        Assert.Equal("agenda.txt", content.GetProperty("name").GetString());
+        Assert.Equal("the agenda"u8.ToArray(), await system.Client(bob).GetByteArrayAsync($"/chat/attachments/{attachmentId}", Cancellation));
     }
 
     public static TheoryData<string> BadUploads => ["empty", "no name", "blank name", "multipart without a file", "multipart without a boundary"];

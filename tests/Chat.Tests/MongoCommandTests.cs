@@ -85,6 +85,18 @@ public sealed class MongoCommandTests
     }
 
     [Fact]
+    public void An_attachments_edit_sets_or_removes_only_its_caption()
+    {
+        Assert.Equal(new BsonDocument("$set", new BsonDocument { { "content.text", "new caption" }, { "editedAt", new BsonDateTime(At) } }),
+            Render(MongoCommands.EditCaption("new caption", At)));
+        Assert.Equal(new BsonDocument
+        {
+            { "$unset", new BsonDocument("content.text", 1) },
+            { "$set", new BsonDocument("editedAt", new BsonDateTime(At)) },
+        }, Render(MongoCommands.EditCaption(null, At)));
+    }
+
+    [Fact]
     public void An_edit_matches_only_the_authors_live_message_of_the_same_kind()
     {
         var message = Guid.Parse("01934b5e-0000-7000-8000-0000000000aa");

@@ -34,7 +34,10 @@ public interface IMessageStore
 
     Task<ChatMessage?> GetAsync(Guid conversationId, Guid messageId, CancellationToken cancellationToken);
 
-    /// <summary>Replaces the content of the author's own message (same kind); publishes <c>MessageEdited</c>.</summary>
+    /// <summary>
+    /// Replaces the text of the author's own text message, or the caption of their image or file (whose
+    /// file stays), when <paramref name="content"/> is of the message's kind; publishes <c>MessageEdited</c>.
+    /// </summary>
     Task<MessageChange> EditAsync(Guid conversationId, Guid messageId, Guid userId, MessageContent content, DateTimeOffset editedAt, CancellationToken cancellationToken);
 
     /// <summary>Turns the author's own message into a tombstone; publishes <c>MessageDeleted</c>.</summary>

@@ -324,9 +324,11 @@ public sealed class PostgresMessageStore(NpgsqlDataSource dataSource) : IMessage
 
     public Task<MessageChange> EditAsync(Guid conversationId, Guid messageId, Guid userId, MessageContent content, DateTimeOffset editedAt, CancellationToken cancellationToken) =>
         ChangeAsync(
-            "UPDATE messages SET content = $4::jsonb, edited_at = $5 WHERE id = $1 AND conversation_id = $2 AND sender_id = $3 " +
-            "AND deleted_at IS NULL AND content->>'kind' = $6 RETURNING " + Columns,
-            [messageId, conversationId, userId, SerializeContent(content), editedAt, content.Kind],
+            // A text message gets the new content; an attachment keeps its file and gets the new caption.
+            "UPDATE messages SET content = CASE WHEN $6 = 'text' THEN $4::jsonb " +
+            "ELSE (content - 'text') || jsonb_strip_nulls(jsonb_build_object('text', $7::text)) END, edited_at = $5 " +
+            "WHERE id = $1 AND conversation_id = $2 AND sender_id = $3 AND deleted_at IS NULL AND content->>'kind' = $6 RETURNING " + Columns,
+            [messageId, conversationId, userId, SerializeContent(content), editedAt, content.Kind, (object?)content.Text ?? DBNull.Value],
             conversationId, messageId, userId, authorOnly: true, ChatEventRows.Edited, cancellationToken);
 
     public Task<MessageChange> DeleteAsync(Guid conversationId, Guid messageId, Guid userId, DateTimeOffset deletedAt, CancellationToken cancellationToken) =>

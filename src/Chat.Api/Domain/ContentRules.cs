@@ -113,9 +113,24 @@ public static class ContentRules
         return content.Text is { Length: > TextMaxLength } ? $"The caption is longer than {TextMaxLength} characters." : null;
     }
 
-    /// <summary>An edit replaces text or a caption; the file a message carries stays what was sent.</summary>
-    public static string? CheckEdit(MessageContent? content) =>
-        Check(content) ?? (content!.AttachmentId is not null ? "An uploaded attachment cannot be changed by an edit; delete the message and send a new one." : null);
+    /// <summary>
+    /// An edit replaces a text message's text, or an image's or file's caption: the file a message
+    /// carries stays what was sent, so an edit of one names no file (only <c>kind</c> and <c>text</c>).
+    /// </summary>
+    public static string? CheckEdit(MessageContent? content)
+    {
+        if (content?.Kind is not ("image" or "file"))
+        {
+            return Check(content);
+        }
+
+        return HasNul(content) ? NoNul
+            : content.Url is not null || content.AttachmentId is not null || content.Name is not null || content.Size is not null
+                || content.MimeType is not null || content.Width is not null || content.Height is not null
+                ? "An edit changes only an attachment's caption (kind and text); the file stays what was sent. Delete the message and send a new one to change it."
+            : content.Text is { Length: > TextMaxLength } ? $"The caption is longer than {TextMaxLength} characters."
+            : null;
+    }
 
     // Control characters are no part of an emoji, and PostgreSQL cannot store U+0000 in the reactions' jsonb.
     public static string? CheckEmoji(string? emoji) =>

@@ -85,6 +85,13 @@ internal static class MongoCommands
     public static UpdateDefinition<MessageDocument> Edit(ContentDocument content, DateTime at) =>
         Builders<MessageDocument>.Update.Set(m => m.Content, content).Set(m => m.EditedAt, at);
 
+    /// <summary>An attachment's new caption (none when null); the file fields stay.</summary>
+    public static UpdateDefinition<MessageDocument> EditCaption(string? caption, DateTime at) =>
+        (caption is null
+            ? Builders<MessageDocument>.Update.Unset(m => m.Content!.Text)
+            : Builders<MessageDocument>.Update.Set(m => m.Content!.Text, caption))
+        .Set(m => m.EditedAt, at);
+
     public static UpdateDefinition<MessageDocument> Delete(DateTime at) =>
         Builders<MessageDocument>.Update.Unset(m => m.Content).Unset(m => m.Reactions).Set(m => m.DeletedAt, at);
 

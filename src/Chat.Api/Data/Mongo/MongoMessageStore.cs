@@ -22,11 +22,28 @@ internal sealed class MongoMessageStore(IMongoDatabase database, NpgsqlDataSourc
 
     private readonly IMongoCollection<MessageDocument> messages = database.GetCollection<MessageDocument>(MongoCommands.MessagesCollection);
     private readonly IMongoCollection<ConversationCounter> counters = database.GetCollection<ConversationCounter>(MongoCommands.ConversationsCollection);
-    private readonly Lazy<Task> indexes = new(() => database.GetCollection<MessageDocument>(MongoCommands.MessagesCollection).Indexes.CreateManyAsync(MongoCommands.MessageIndexes));
+    private Task? indexes;
+
+    /// <summary>
+    /// Builds the indexes once. A build that failed (MongoDB unreachable at first use) is started again by
+    /// the next caller, so the store recovers with MongoDB instead of failing until a restart.
+    /// </summary>
+    private Task EnsureIndexesAsync(CancellationToken cancellationToken)
+    {
+        var current = Volatile.Read(ref indexes);
+        if (current is null || current.IsFaulted || current.IsCanceled)
+        {
+            var attempt = messages.Indexes.CreateManyAsync(MongoCommands.MessageIndexes, CancellationToken.None);
+            // Index creation is idempotent: when two callers race, the loser's build is merely redundant.
+            current = Interlocked.CompareExchange(ref indexes, attempt, current) == current ? attempt : Volatile.Read(ref indexes)!;
+        }
+
+        return current.WaitAsync(cancellationToken);
+    }
 
     public async Task<IReadOnlyList<AppendOutcome>> AppendAsync(IReadOnlyList<NewMessage> batch, DateTimeOffset sentAt, CancellationToken cancellationToken)
     {
-        await indexes.Value.WaitAsync(cancellationToken);
+        await EnsureIndexesAsync(cancellationToken);
         var keys = batch.Select(m => (m.ConversationId, m.SenderId, m.ClientMessageId)).Distinct().ToList();
         var stored = (await messages.Find(MongoCommands.StoredWithKeys(keys)).ToListAsync(cancellationToken))
             .ToDictionary(d => (d.ConversationId, d.SenderId, d.ClientMessageId), d => d.ToMessage());
@@ -189,7 +206,9 @@ internal sealed class MongoMessageStore(IMongoDatabase database, NpgsqlDataSourc
     {
         var changed = await messages.FindOneAndUpdateAsync(
             MongoCommands.EditableBy(conversationId, messageId, userId, content.Kind),
-            MongoCommands.Edit(ContentDocument.From(content), editedAt.UtcDateTime),
+            content.Kind == "text"
+                ? MongoCommands.Edit(ContentDocument.From(content), editedAt.UtcDateTime)
+                : MongoCommands.EditCaption(content.Text, editedAt.UtcDateTime),
             new FindOneAndUpdateOptions<MessageDocument> { ReturnDocument = ReturnDocument.After },
             cancellationToken);
         return await ConcludeAsync(changed, conversationId, messageId, userId, authorOnly: true, ChatEventRows.Edited, cancellationToken);
@@ -229,7 +248,7 @@ internal sealed class MongoMessageStore(IMongoDatabase database, NpgsqlDataSourc
             return new MessagePage([], false);
         }
 
-        await indexes.Value.WaitAsync(cancellationToken);
+        await EnsureIndexesAsync(cancellationToken);
         var items = await FindAsync(MongoCommands.Search(conversationIds, query, beforeMessageId), MongoCommands.NewestIdFirst, limit + 1, cancellationToken);
         return new MessagePage(items, Trim(items, limit));
     }
