@@ -73,6 +73,61 @@ public sealed class ConcurrencyTests(ChatSystem system) : IClassFixture<ChatSyst
     }
 
     [Fact]
+    public async Task A_writer_with_several_lanes_numbers_every_conversation_without_gaps_and_delivers_in_seq_order()
+    {
+        const int pairs = 8;
+        const int perSender = 15;
+        var laned = await system.StartChatAsync(new Dictionary<string, string?> { ["Chat:Writer:Lanes"] = "3" });
+        var people = await system.NewUsersAsync(pairs * 2, "laned");
+        var conversations = await Task.WhenAll(Enumerable.Range(0, pairs).Select(p => system.DirectAsync(people[2 * p], people[(2 * p) + 1])));
+        var sockets = await Task.WhenAll(people.Select(p => system.ConnectAsync(p, laned)));
+        try
+        {
+            var acks = await Task.WhenAll(sockets.Select(async (socket, s) =>
+            {
+                var conversation = conversations[s / 2];
+                for (var i = 0; i < perSender; i++)
+                {
+                    await socket.SendAsync(new { type = "send", clientMessageId = $"l{s}-m{i}", conversationId = conversation, content = new { kind = "text", text = $"{s}/{i}" } });
+                }
+
+                var mine = new List<long>();
+                for (var i = 0; i < perSender; i++)
+                {
+                    var id = $"l{s}-m{i}";
+                    mine.Add((await socket.WaitForAsync("ack", a => a.GetProperty("clientMessageId").GetString() == id)).GetProperty("seq").GetInt64());
+                }
+
+                return mine;
+            }));
+
+            for (var p = 0; p < pairs; p++)
+            {
+                // Both people's messages share one gap-free numbering; each person's keep their sending order.
+                Assert.Equal(Enumerable.Range(1, 2 * perSender).Select(i => (long)i), acks[2 * p].Concat(acks[(2 * p) + 1]).Order());
+                Assert.Equal(acks[2 * p].Order(), acks[2 * p]);
+
+                // Each peer saw the other's messages arrive in seq order.
+                var received = new List<long>();
+                for (var i = 0; i < perSender; i++)
+                {
+                    received.Add((await sockets[(2 * p) + 1].WaitForAsync("message", m => m.GetProperty("message").GetProperty("senderId").GetGuid() == people[2 * p].UserId
+                        && !received.Contains(m.GetProperty("message").GetProperty("seq").GetInt64()))).GetProperty("message").GetProperty("seq").GetInt64());
+                }
+
+                Assert.Equal(acks[2 * p], received);
+            }
+        }
+        finally
+        {
+            foreach (var socket in sockets)
+            {
+                await socket.DisposeAsync();
+            }
+        }
+    }
+
+    [Fact]
     public async Task A_message_sent_through_one_instance_reaches_a_recipient_on_another()
     {
         var alice = await system.NewUserAsync("alice");

@@ -187,4 +187,19 @@ public sealed class MongoCommandTests
         Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.All(ids, id => Assert.Equal(7, id.Version));
     }
+
+    [Fact]
+    public void Message_ids_made_on_many_threads_at_once_are_distinct_and_increase_on_each_thread()
+    {
+        var perThread = new List<Guid>[8];
+        Parallel.For(0, perThread.Length, new ParallelOptions { MaxDegreeOfParallelism = perThread.Length }, t =>
+            perThread[t] = [.. Enumerable.Range(0, 20_000).Select(_ => MessageIds.New())]);
+
+        Assert.Equal(8 * 20_000, perThread.SelectMany(ids => ids).Distinct().Count());
+        Assert.All(perThread, ids =>
+        {
+            var bytes = ids.Select(id => Convert.ToHexString(id.ToByteArray(bigEndian: true))).ToList();
+            Assert.Equal(bytes.Order(StringComparer.Ordinal), bytes);
+        });
+    }
 }

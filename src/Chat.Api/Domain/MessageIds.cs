@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Security.Cryptography;
 
 namespace Chat.Api.Domain;
 
@@ -7,39 +6,38 @@ namespace Chat.Api.Domain;
 /// UUIDv7 message ids that increase strictly within this process: the 12 bits after the timestamp
 /// count up within a millisecond (RFC 9562 §6.2, method 1), where <see cref="Guid.CreateVersion7()"/>
 /// would be random. So ids sort in the order messages were accepted, which search pages rely on.
+/// Every socket makes ids, so this takes no lock: the millisecond and its counter are one number
+/// (<c>ms &lt;&lt; 12 | counter</c>) advanced by compare-and-swap; a counter that runs over carries into
+/// the next millisecond.
 /// </summary>
 internal static class MessageIds
 {
-    private static readonly Lock Sync = new();
-    private static long lastMilliseconds;
-    private static int counter;
+    private const int CounterBits = 12;
+
+    private static long last;
 
     public static Guid New()
     {
-        long milliseconds;
-        int sequence;
-        lock (Sync)
+        var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() << CounterBits;
+        var seen = Volatile.Read(ref last);
+        long next;
+        while (true)
         {
-            milliseconds = Math.Max(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), lastMilliseconds);
-            if (milliseconds == lastMilliseconds)
+            next = Math.Max(now, seen + 1);
+            var found = Interlocked.CompareExchange(ref last, next, seen);
+            if (found == seen)
             {
-                if (++counter > 0xFFF)
-                {
-                    milliseconds++;
-                    counter = 0;
-                }
-            }
-            else
-            {
-                counter = 0;
+                break;
             }
 
-            lastMilliseconds = milliseconds;
-            sequence = counter;
+            seen = found;
         }
 
+        var milliseconds = next >> CounterBits;
+        var sequence = (int)(next & ((1 << CounterBits) - 1));
         Span<byte> bytes = stackalloc byte[16];
-        RandomNumberGenerator.Fill(bytes[8..]);
+        // The random tail (62 bits after the variant) comes from a version 4 GUID.
+        Guid.NewGuid().TryWriteBytes(bytes, bigEndian: true, out _);
         BinaryPrimitives.WriteInt64BigEndian(bytes, milliseconds << 16);
         bytes[6] = (byte)(0x70 | (sequence >> 8));
         bytes[7] = (byte)sequence;

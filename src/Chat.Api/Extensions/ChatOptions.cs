@@ -70,7 +70,14 @@ public sealed class WriterOptions
     [Range(1, 10_000)]
     public int BatchSize { get; set; } = 500;
 
-    /// <summary>Messages accepted but not yet stored; when full, sockets wait before reading more frames.</summary>
+    /// <summary>
+    /// Batches stored at the same time, each on its own connection; a conversation always goes to the
+    /// same lane, so its seqs and deliveries keep their order.
+    /// </summary>
+    [Range(1, 64)]
+    public int Lanes { get; set; } = 1;
+
+    /// <summary>Messages accepted but not yet stored (over all lanes); when full, sockets wait before reading more frames.</summary>
     [Range(1, 10_000_000)]
     public int QueueCapacity { get; set; } = 50_000;
 }

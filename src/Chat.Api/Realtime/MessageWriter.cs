@@ -21,11 +21,14 @@ internal sealed record PendingSend(NewMessage Message, ChatConnection? Origin, s
 }
 
 /// <summary>
-/// The group-commit writer: the one loop per instance that stores messages. It takes everything
-/// queued (up to <see cref="WriterOptions.BatchSize"/>) and stores it in one transaction. A second
-/// loop then acks each sender and delivers to the participants, in batch order, while the first
-/// is already storing the next batch. One commit carries many messages, which is what lets one
-/// instance store tens of thousands of messages a second.
+/// The group-commit writer. Messages are split over <see cref="WriterOptions.Lanes"/> lanes by
+/// conversation, so one conversation always takes the same lane. Each lane has one loop that takes
+/// everything queued (up to <see cref="WriterOptions.BatchSize"/>) and stores it in one transaction,
+/// and a second loop that then acks each sender and delivers to the participants, in batch order,
+/// while the first is already storing the next batch. One commit carries many messages, which is
+/// what lets one instance store tens of thousands of messages a second; several lanes keep the
+/// database busy while another lane's batch waits for its commit to reach the disk. Lanes hold
+/// disjoint conversations, so their transactions never wait for each other's row locks.
 /// </summary>
 internal sealed partial class MessageWriter : BackgroundService
 {
@@ -39,20 +42,14 @@ internal sealed partial class MessageWriter : BackgroundService
     /// <summary>~1.5 MB of a GIN pending list for short messages: well under the 4 MB at which an insert would merge it itself.</summary>
     private const int SearchIndexUpkeepEvery = 5_000;
 
-    private readonly Channel<PendingSend> queue;
-    private readonly Channel<StoredBatch> stored = Channel.CreateBounded<StoredBatch>(new BoundedChannelOptions(2)
-    {
-        SingleReader = true,
-        SingleWriter = true,
-        FullMode = BoundedChannelFullMode.Wait,
-    });
-
+    private readonly Lane[] lanes;
     private readonly IMessageStore store;
     private readonly FanOut fanOut;
     private readonly OutboxSignal outboxSignal;
     private readonly TimeProvider time;
     private readonly ILogger<MessageWriter> logger;
     private readonly int batchSize;
+    private readonly Lock upkeepGate = new();
     private long storedSinceUpkeep;
     private Task upkeep = Task.CompletedTask;
     private volatile bool upkeepAllowed = true;
@@ -64,16 +61,14 @@ internal sealed partial class MessageWriter : BackgroundService
         this.outboxSignal = outboxSignal;
         this.time = time;
         this.logger = logger;
-        batchSize = options.Value.Writer.BatchSize;
-        queue = Channel.CreateBounded<PendingSend>(new BoundedChannelOptions(options.Value.Writer.QueueCapacity)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        var writer = options.Value.Writer;
+        batchSize = writer.BatchSize;
+        lanes = [.. Enumerable.Range(0, writer.Lanes).Select(_ => new Lane(Math.Max(1, writer.QueueCapacity / writer.Lanes)))];
     }
 
-    /// <summary>Queues a message; waits while the queue is full, which slows the sending socket down.</summary>
-    public ValueTask EnqueueAsync(PendingSend send, CancellationToken cancellationToken) => queue.Writer.WriteAsync(send, cancellationToken);
+    /// <summary>Queues a message in its conversation's lane; waits while that queue is full, which slows the sending socket down.</summary>
+    public ValueTask EnqueueAsync(PendingSend send, CancellationToken cancellationToken) =>
+        lanes[(uint)send.Message.ConversationId.GetHashCode() % (uint)lanes.Length].Queue.Writer.WriteAsync(send, cancellationToken);
 
     /// <summary>Stores messages outside a socket (the HTTP API, tests) and waits for the outcome.</summary>
     public async Task<AppendOutcome> StoreAsync(NewMessage message, CancellationToken cancellationToken)
@@ -84,11 +79,15 @@ internal sealed partial class MessageWriter : BackgroundService
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Task.Run(() => StoreLoopAsync(stoppingToken), CancellationToken.None), Task.Run(DeliverLoopAsync, CancellationToken.None));
+        Task.WhenAll(lanes.SelectMany(lane => new[]
+        {
+            Task.Run(() => StoreLoopAsync(lane, stoppingToken), CancellationToken.None),
+            Task.Run(() => DeliverLoopAsync(lane), CancellationToken.None),
+        }));
 
-    private async Task StoreLoopAsync(CancellationToken stoppingToken)
+    private async Task StoreLoopAsync(Lane lane, CancellationToken stoppingToken)
     {
-        var reader = queue.Reader;
+        var reader = lane.Queue.Reader;
         try
         {
             while (await reader.WaitToReadAsync(stoppingToken))
@@ -113,7 +112,7 @@ internal sealed partial class MessageWriter : BackgroundService
                     MaintainSearchIndex(newMessages, stoppingToken);
                 }
 
-                await stored.Writer.WriteAsync(new StoredBatch(batch, outcomes), CancellationToken.None);
+                await lane.Stored.Writer.WriteAsync(new StoredBatch(batch, outcomes), CancellationToken.None);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -121,7 +120,7 @@ internal sealed partial class MessageWriter : BackgroundService
         }
         finally
         {
-            stored.Writer.TryComplete();
+            lane.Stored.Writer.TryComplete();
         }
     }
 
@@ -131,30 +130,37 @@ internal sealed partial class MessageWriter : BackgroundService
     /// </summary>
     private void MaintainSearchIndex(int stored, CancellationToken stoppingToken)
     {
-        storedSinceUpkeep += stored;
-        if (storedSinceUpkeep < SearchIndexUpkeepEvery || !upkeep.IsCompleted || !upkeepAllowed)
+        if (Interlocked.Add(ref storedSinceUpkeep, stored) < SearchIndexUpkeepEvery || !upkeepAllowed)
         {
             return;
         }
 
-        storedSinceUpkeep = 0;
-        upkeep = Task.Run(async () =>
+        lock (upkeepGate)
         {
-            try
+            if (!upkeep.IsCompleted || Interlocked.Read(ref storedSinceUpkeep) < SearchIndexUpkeepEvery)
             {
-                await store.MaintainSearchIndexAsync(stoppingToken);
+                return;
             }
-            catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+
+            Interlocked.Exchange(ref storedSinceUpkeep, 0);
+            upkeep = Task.Run(async () =>
             {
-                // Only the index's owner may do this; without it the store merges the index itself, as it always could.
-                upkeepAllowed = false;
-                LogUpkeepFailed(logger, ex);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                LogUpkeepFailed(logger, ex);
-            }
-        }, CancellationToken.None);
+                try
+                {
+                    await store.MaintainSearchIndexAsync(stoppingToken);
+                }
+                catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+                {
+                    // Only the index's owner may do this; without it the store merges the index itself, as it always could.
+                    upkeepAllowed = false;
+                    LogUpkeepFailed(logger, ex);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    LogUpkeepFailed(logger, ex);
+                }
+            }, CancellationToken.None);
+        }
     }
 
     private async Task<IReadOnlyList<AppendOutcome>> StoreBatchAsync(List<PendingSend> batch, List<NewMessage> messages, CancellationToken cancellationToken)
@@ -172,10 +178,10 @@ internal sealed partial class MessageWriter : BackgroundService
         }
     }
 
-    /// <summary>Acks and delivers stored batches in the order they were stored, so every socket sees each conversation's seqs in order.</summary>
-    private async Task DeliverLoopAsync()
+    /// <summary>Acks and delivers a lane's stored batches in the order they were stored, so every socket sees each conversation's seqs in order.</summary>
+    private async Task DeliverLoopAsync(Lane lane)
     {
-        await foreach (var (batch, outcomes) in stored.Reader.ReadAllAsync())
+        await foreach (var (batch, outcomes) in lane.Stored.Reader.ReadAllAsync())
         {
             var started = Stopwatch.GetTimestamp();
             try
@@ -214,6 +220,23 @@ internal sealed partial class MessageWriter : BackgroundService
     }
 
     private sealed record StoredBatch(List<PendingSend> Batch, IReadOnlyList<AppendOutcome> Outcomes);
+
+    /// <summary>One lane: the messages waiting to be stored, and the stored batches waiting to be acked and delivered.</summary>
+    private sealed class Lane(int capacity)
+    {
+        public Channel<PendingSend> Queue { get; } = Channel.CreateBounded<PendingSend>(new BoundedChannelOptions(capacity)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+
+        public Channel<StoredBatch> Stored { get; } = Channel.CreateBounded<StoredBatch>(new BoundedChannelOptions(2)
+        {
+            SingleReader = true,
+            SingleWriter = true,
+            FullMode = BoundedChannelFullMode.Wait,
+        });
+    }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Acking or delivering a stored batch failed")]
     private static partial void LogWriterFault(ILogger logger, Exception exception);
