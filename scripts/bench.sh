@@ -4,7 +4,7 @@
 # a report (Markdown, JSON, PNG charts) under bench/results/<date-time>-<scenario>/.
 #
 #   bash scripts/bench.sh <scenario> [--quick] [--option value]...
-#   scenarios: chat-throughput connections history auth notify relay search profile-visible all
+#   scenarios: chat-throughput connections history auth notify relay search profile-visible flood soak all
 #
 # Installs what is missing (PostgreSQL, Redis; socket.io for the Socket.IO reference relay;
 # dotnet-trace and dotnet-counters as local tools) and builds everything in Release first.

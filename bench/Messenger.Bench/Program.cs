@@ -13,6 +13,7 @@ var scenarios = new Dictionary<string, Func<BenchContext, Task>>(StringComparer.
     ["search"] = Search.RunAsync,
     ["profile-visible"] = ProfileVisible.RunAsync,
     ["soak"] = Soak.RunAsync,
+    ["flood"] = Flood.RunAsync,
 };
 
 if (args is ["trace-summary", var path])

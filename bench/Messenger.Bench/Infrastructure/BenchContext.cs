@@ -20,5 +20,27 @@ internal sealed class BenchContext(string scenario, BenchOptions options, Machin
 
     public Report NewReport(string title) => new(Scenario, title, Command, Machine);
 
+    /// <summary>
+    /// <paramref name="spec"/> with this run's <c>--settings "service:Key=Value;…"</c> added, e.g.
+    /// <c>--settings "chat:Chat:Writer:Lanes=4"</c>: configuration to compare without editing code.
+    /// The settings are part of <see cref="Command"/>, so every report shows them.
+    /// </summary>
+    public SystemSpec Spec(SystemSpec spec)
+    {
+        foreach (var setting in Options.Text("settings", "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var colon = setting.IndexOf(':', StringComparison.Ordinal);
+            var equals = setting.IndexOf('=', StringComparison.Ordinal);
+            if (colon <= 0 || equals < colon + 2)
+            {
+                throw new ArgumentException($"--settings takes service:Key=Value pairs separated by ';', not '{setting}'.");
+            }
+
+            spec.With(setting[..colon], setting[(colon + 1)..equals], setting[(equals + 1)..]);
+        }
+
+        return spec;
+    }
+
     public static void Say(string text) => Console.WriteLine($"[{DateTime.Now:HH:mm:ss}] {text}");
 }

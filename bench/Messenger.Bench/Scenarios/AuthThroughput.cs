@@ -31,7 +31,7 @@ internal static class AuthThroughput
 
         await using var sampler = new ProcessSampler();
         sampler.Watch("generator", Environment.ProcessId);
-        var spec = new SystemSpec { Durable = context.Durable };
+        var spec = context.Spec(new SystemSpec { Durable = context.Durable });
         report.Setup.Add(spec.DescribeDurability() + ".");
         report.Setup.Add("**System**: Auth (Release, Production environment) with its PostgreSQL database and Redis (sessions, login throttling); " +
             "registration also writes the `UserRegistered` event to the outbox, relayed to Redis Streams. Nothing else runs.");

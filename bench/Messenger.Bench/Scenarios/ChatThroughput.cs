@@ -53,7 +53,7 @@ internal static class ChatThroughput
         ProfileResult? profiled = null;
         if (systems.Contains("messenger") || systems.Contains("gateway"))
         {
-            var spec = new SystemSpec { Durable = context.Durable, ChatInstances = 1, Gateway = systems.Contains("gateway") }
+            var spec = context.Spec(new SystemSpec { Durable = context.Durable, ChatInstances = 1, Gateway = systems.Contains("gateway") })
                 .With("chat", "Chat:RateLimit:Burst", "1000000")
                 .With("chat", "Chat:RateLimit:PerSecond", "1000000")
                 .With("gateway", "Gateway:RateLimits:Enabled", "false");
@@ -123,7 +123,7 @@ internal static class ChatThroughput
         return run;
     }
 
-    private static async Task<List<LoadSocket>> ConnectMessengerAsync(Uri service, Tokens[] users)
+    internal static async Task<List<LoadSocket>> ConnectMessengerAsync(Uri service, Tokens[] users)
     {
         var sockets = new LoadSocket[users.Length];
         await Parallel.ForEachAsync(Enumerable.Range(0, users.Length), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (i, ct) =>

@@ -56,7 +56,7 @@ internal static class Connections
         if (systems.Contains("messenger"))
         {
             var instances = (int)Math.Ceiling(connections / (double)perProcess);
-            var spec = new SystemSpec { Durable = context.Durable, ChatInstances = instances };
+            var spec = context.Spec(new SystemSpec { Durable = context.Durable, ChatInstances = instances });
             report.Setup.Add(spec.DescribeDurability() + ".");
             BenchContext.Say($"Starting PostgreSQL, Redis, Auth and {instances} Chat instance(s)");
             await using var system = await MessengerSystem.StartAsync(spec, sampler, context.LogDirectory);

@@ -41,7 +41,7 @@ internal static class History
         var report = context.NewReport($"History pages with {messages:N0} messages stored");
         await using var sampler = new ProcessSampler();
         sampler.Watch("generator", Environment.ProcessId);
-        var spec = new SystemSpec { Durable = context.Durable, ChatInstances = 1 };
+        var spec = context.Spec(new SystemSpec { Durable = context.Durable, ChatInstances = 1 });
         report.Setup.Add(spec.DescribeDurability() + $"; PostgreSQL settings {string.Join(", ", SystemSpec.PostgresSettings.Select(s => $"`{s.Key}={s.Value}`"))}.");
         report.Setup.Add("**System**: Auth and Chat as separate processes (Release, Production environment, single-node profile: messages in PostgreSQL).");
 

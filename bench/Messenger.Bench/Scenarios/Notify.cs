@@ -44,7 +44,7 @@ internal static class Notify
         Percentiles? endToEnd = null;
         foreach (var instances in instanceCounts)
         {
-            var spec = new SystemSpec { Durable = context.Durable, NotificationInstances = instances, ChatInstances = instances == instanceCounts[0] ? 1 : 0 }
+            var spec = context.Spec(new SystemSpec { Durable = context.Durable, NotificationInstances = instances, ChatInstances = instances == instanceCounts[0] ? 1 : 0 })
                 .With("notification", "Notifications:Stream:BufferSize", "100000")
                 .With("chat", "Chat:RateLimit:Burst", "1000000")
                 .With("chat", "Chat:RateLimit:PerSecond", "1000000");

@@ -28,7 +28,7 @@ internal static class Search
         var searches = o.Int("searches", 2_000, 500);
         var report = context.NewReport($"User search over {profiles:N0} profiles");
         await using var sampler = new ProcessSampler();
-        var spec = new SystemSpec { Durable = context.Durable, User = true };
+        var spec = context.Spec(new SystemSpec { Durable = context.Durable, User = true });
         report.Setup.Add(spec.DescribeDurability() + ".");
         report.Setup.Add("**System**: Auth and User as separate processes (Release, Production environment). Times are client-side over HTTP (request sent to " +
             "JSON body read), so they include Kestrel, authentication (JWT + revoked-session check in Redis) and serialization.");
@@ -157,7 +157,7 @@ internal static class ProfileVisible
         foreach (var transport in new[] { "redis", "kafka" })
         {
             using var eventLog = transport == "kafka" ? Messenger.Testing.Services.TestEventLog.Kafka() : null;
-            var spec = new SystemSpec { Durable = context.Durable, User = true, EventLog = eventLog };
+            var spec = context.Spec(new SystemSpec { Durable = context.Durable, User = true, EventLog = eventLog });
             if (results.Count == 0)
             {
                 report.Setup.Add(spec.DescribeDurability() + ".");

@@ -35,7 +35,7 @@ internal static class Soak
         var report = context.NewReport($"Soak: {N(connections)} connections exchanging messages for {minutes:0.#} minutes");
         await using var sampler = new ProcessSampler();
         sampler.Watch("generator", Environment.ProcessId);
-        var spec = new SystemSpec { Durable = context.Durable, ChatInstances = chatInstances, NotificationInstances = notificationInstances };
+        var spec = context.Spec(new SystemSpec { Durable = context.Durable, ChatInstances = chatInstances, NotificationInstances = notificationInstances });
         report.Setup.Add(spec.DescribeDurability() + ".");
         report.Setup.Add($"**System**: Auth, {chatInstances} Chat and {notificationInstances} Notification instance(s) as separate processes (Release, Production environment, Redis Streams event log).");
         report.Setup.Add($"**Load**: {N(connections)} WebSockets of {N(connections)} users in two-member groups, {N(rate)} messages/s in all " +
