@@ -68,6 +68,7 @@ public sealed class WebSocketFuzzTests(SecuritySystem system, ITestOutputHelper 
         }
 
         var next = -BatchSize;
+        var framesSent = 0;
         await Task.WhenAll(Enumerable.Range(0, Connections).Select(connection => Task.Run(async () =>
         {
             var user = connection % 2 == 0 ? writer : partner;
@@ -77,18 +78,25 @@ public sealed class WebSocketFuzzTests(SecuritySystem system, ITestOutputHelper 
                 int first;
                 while ((first = Interlocked.Add(ref next, BatchSize)) < Cases)
                 {
-                    socket ??= await FuzzSocket.ConnectAsync(system.FuzzChat, user.AccessToken);
-                    var batch = Enumerable.Range(first, Math.Min(BatchSize, Cases - first)).Select(i => Generate(FuzzRun.For(seed, i))).ToList();
-                    var outcome = await socket.RunBatchAsync(batch, answers);
-                    if (outcome.Failure is { } failure)
+                    IReadOnlyList<FuzzFrame> pending = [.. Enumerable.Range(first, Math.Min(BatchSize, Cases - first)).Select(i => Generate(FuzzRun.For(seed, i)))];
+                    var last = first + pending.Count - 1;
+                    while (pending.Count > 0)
                     {
-                        failures.Add($"cases {FuzzRun.Name(Surface, seed, first)} to {first + batch.Count - 1}: {failure}", outcome.Kind);
-                    }
+                        socket ??= await FuzzSocket.ConnectAsync(system.FuzzChat, user.AccessToken);
+                        var outcome = await socket.RunBatchAsync(pending, answers);
+                        Interlocked.Add(ref framesSent, outcome.Sent);
+                        if (outcome.Failure is { } failure)
+                        {
+                            failures.Add($"cases {FuzzRun.Name(Surface, seed, first)} to {last}: {failure}", outcome.Kind);
+                        }
 
-                    if (outcome.Closed)
-                    {
-                        await socket.DisposeAsync();
-                        socket = null;
+                        if (outcome.Closed)
+                        {
+                            await socket.DisposeAsync();
+                            socket = null;
+                        }
+
+                        pending = outcome.Unsent;
                     }
                 }
             }
@@ -101,7 +109,8 @@ public sealed class WebSocketFuzzTests(SecuritySystem system, ITestOutputHelper 
             }
         })));
 
-        output.WriteLine($"{Cases:N0} WebSocket frames on {Connections} connections in {(DateTime.UtcNow - started).TotalSeconds:0.0} s (seed {seed}).");
+        output.WriteLine($"{framesSent:N0} WebSocket frames on {Connections} connections in {(DateTime.UtcNow - started).TotalSeconds:0.0} s (seed {seed}).");
+        Assert.Equal(Cases, framesSent);
         output.WriteLine("Answers: " + string.Join(", ", answers.OrderBy(a => a.Key).Select(a => $"{a.Key}×{a.Value}")));
         Assert.True(failures.Count == 0, failures + Environment.NewLine + "Chat's warnings:" + Environment.NewLine
             + system.Logs.Describe(system.Logs.Warnings.Where(w => w.Service.StartsWith("chat", StringComparison.Ordinal))));
@@ -336,6 +345,12 @@ public sealed class FuzzSocket : IAsyncDisposable
 
     public sealed record Outcome(bool Closed, string? Failure, WebSocketCloseStatus? CloseStatus)
     {
+        /// <summary>How many of the batch's frames went out.</summary>
+        public int Sent { get; init; }
+
+        /// <summary>The frames after one that ended the connection: they go out on the next connection.</summary>
+        public IReadOnlyList<FuzzFrame> Unsent { get; init; } = [];
+
         public string Kind => Failure is null ? "none"
             : Failure.StartsWith("the server answered", StringComparison.Ordinal) ? "unavailable"
             : Failure.StartsWith("no answer", StringComparison.Ordinal) ? "no answer"
@@ -352,11 +367,13 @@ public sealed class FuzzSocket : IAsyncDisposable
         probeAnswered = new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously);
         var ordered = frames.OrderBy(f => f.Expect).ToList();
         FuzzFrame? last = null;
+        var sent = 0;
         try
         {
             foreach (var frame in ordered)
             {
                 last = frame;
+                sent++;
                 await SendAsync(frame);
                 if (frame.Expect != Expect.Answer)
                 {
@@ -377,6 +394,12 @@ public sealed class FuzzSocket : IAsyncDisposable
             // The server closed while we were sending; the close status below says whether that was documented.
         }
 
+        var outcome = await AwaitOutcomeAsync(last, counts);
+        return outcome with { Sent = sent, Unsent = ordered[sent..] };
+    }
+
+    private async Task<Outcome> AwaitOutcomeAsync(FuzzFrame? last, ConcurrentDictionary<string, int> counts)
+    {
         var done = await Task.WhenAny(probeAnswered.Task, closed.Task, Task.Delay(AnswerTimeout));
         var failure = unavailable.TryDequeue(out var frameText) ? $"the server answered 'unavailable' to bad input: {frameText}; last frame sent: {last}" : null;
         if (done == probeAnswered.Task)
