@@ -1,8 +1,12 @@
+using System.Buffers.Binary;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text;
+using Auth.Api.Data;
 using Auth.Tests.Infrastructure;
 using Messenger.Testing.Services;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Auth.Tests;
@@ -35,6 +39,24 @@ public sealed class RegisterTests(AuthApp app) : IClassFixture<AuthApp>
         Assert.Equal(tokens.SessionId.ToString(), jwt.GetClaim("sid").Value);
         Assert.False(string.IsNullOrEmpty(jwt.Id));
         Assert.Equal(TimeSpan.FromMinutes(15), jwt.ValidTo - jwt.IssuedAt);
+    }
+
+    [Fact]
+    public async Task The_password_is_stored_only_as_a_PBKDF2_HMAC_SHA512_hash_with_100000_iterations_and_a_128_bit_salt()
+    {
+        var tokens = await _client.RegisterAsync();
+
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AuthDbContext>();
+        var stored = await db.Accounts.Where(a => a.Id == tokens.UserId).Select(a => a.PasswordHash).SingleAsync(TestContext.Current.CancellationToken);
+        Assert.DoesNotContain(AuthClient.Password, stored, StringComparison.Ordinal);
+        // ASP.NET Core Identity's v3 format: marker, PRF, iteration count, salt length (big-endian), salt, subkey.
+        var hash = Convert.FromBase64String(stored!);
+        Assert.Equal(0x01, hash[0]);
+        Assert.Equal(2u, BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(1))); // HMAC-SHA512
+        Assert.Equal(100_000u, BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(5)));
+        Assert.Equal(16u, BinaryPrimitives.ReadUInt32BigEndian(hash.AsSpan(9)));
+        Assert.Equal(13 + 16 + 32, hash.Length);
     }
 
     [Fact]

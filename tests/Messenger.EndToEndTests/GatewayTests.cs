@@ -142,13 +142,44 @@ public sealed class GatewayTests(MessengerApp messenger)
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         Assert.Contains("default-src 'self'", page.Headers.GetValues("Content-Security-Policy").Single(), StringComparison.Ordinal);
-        Assert.Equal("nosniff", page.Headers.GetValues("X-Content-Type-Options").Single());
-        Assert.Equal("DENY", page.Headers.GetValues("X-Frame-Options").Single());
+        AssertSecurityHeaders(page);
 
         using var reference = await Gateway().GetAsync("/api-docs", Cancellation);
         Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
         var chatDocument = await Gateway().GetFromJsonAsync<JsonElement>("/openapi/chat.json", Cancellation);
         Assert.True(chatDocument.GetProperty("paths").TryGetProperty("/chat/{conversationId}", out _));
+    }
+
+    [Fact]
+    public async Task Answers_proxied_from_the_services_carry_the_security_headers_and_grant_no_other_origin()
+    {
+        var tokens = await Gateway().RegisterAsync();
+        using var profile = await Gateway(tokens.AccessToken).GetAsync($"/user/{tokens.Username}", Cancellation);
+        Assert.Equal(HttpStatusCode.OK, profile.StatusCode);
+        AssertSecurityHeaders(profile);
+
+        // A page on another origin may not read the API: no CORS grant on a preflight or on the answer itself.
+        using var preflight = new HttpRequestMessage(HttpMethod.Options, "/friends/request");
+        preflight.Headers.Add("Origin", "https://elsewhere.example");
+        preflight.Headers.Add("Access-Control-Request-Method", "POST");
+        preflight.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
+        using var preflightAnswer = await Gateway().SendAsync(preflight, Cancellation);
+        Assert.False(preflightAnswer.Headers.Contains("Access-Control-Allow-Origin"), "the preflight granted another origin");
+        using var crossOrigin = new HttpRequestMessage(HttpMethod.Get, $"/user/{tokens.Username}");
+        crossOrigin.Headers.Add("Origin", "https://elsewhere.example");
+        crossOrigin.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens.AccessToken);
+        using var crossOriginAnswer = await Gateway().SendAsync(crossOrigin, Cancellation);
+        Assert.False(crossOriginAnswer.Headers.Contains("Access-Control-Allow-Origin"), "the answer granted another origin");
+        AssertSecurityHeaders(crossOriginAnswer);
+    }
+
+    private static void AssertSecurityHeaders(HttpResponseMessage response)
+    {
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Equal("no-referrer", response.Headers.GetValues("Referrer-Policy").Single());
+        Assert.Equal("same-origin", response.Headers.GetValues("Cross-Origin-Opener-Policy").Single());
+        Assert.Equal("camera=(), microphone=(), geolocation=()", response.Headers.GetValues("Permissions-Policy").Single());
     }
 
     [Fact]

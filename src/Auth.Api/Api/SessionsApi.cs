@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using Auth.Api.Data;
 using Auth.Api.Sessions;
 using Messenger.ServiceDefaults.Authentication;
@@ -17,7 +18,14 @@ public static class SessionsApi
         return app;
     }
 
-    public sealed record SessionView(Guid Id, DateTimeOffset CreatedAt, DateTimeOffset LastSeenAt, string? UserAgent, string? Ip, bool Current);
+    /// <summary>A signed-in device (DESIGN §3a): <c>userAgent</c> and <c>ip</c> are always present, null when unknown.</summary>
+    public sealed record SessionView(
+        Guid Id,
+        DateTimeOffset CreatedAt,
+        DateTimeOffset LastSeenAt,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? UserAgent,
+        [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] string? Ip,
+        bool Current);
 
     public sealed record SessionList(IReadOnlyList<SessionView> Items);
 
