@@ -20,10 +20,13 @@ internal static class Profiler
     }
 
     /// <summary>
-    /// <c>dotnet-gcdump report -p</c>: the live objects of a process by type, largest first (it forces a
-    /// full collection). Null with the reason when the tool fails.
+    /// <c>dotnet-gcdump report -p</c>: the live objects of a process (it forces a full collection), as
+    /// object counts by type (the size buckets and assembly names folded away), most numerous first.
+    /// Counts, not sizes: on a large heap the tool samples lossily and its byte column is far below the
+    /// heap's size, while the counts of objects each connection keeps stay exact enough to tell them apart.
+    /// Null with the reason when the tool fails.
     /// </summary>
-    public static async Task<(string? Report, string? Problem)> HeapStatAsync(int pid, int lines)
+    public static async Task<(IReadOnlyList<(string Type, long Count)>? Objects, string? Problem)> HeapObjectsAsync(int pid)
     {
         var (code, text) = await RunToolAsync(["dotnet-gcdump", "report", "-p", pid.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromMinutes(5));
         if (code != 0)
@@ -31,8 +34,19 @@ internal static class Profiler
             return (null, $"dotnet-gcdump exited with {code}: {Last(text)}");
         }
 
-        var kept = text.Split('\n').Where(l => l.Trim().Length > 0).Take(lines);
-        return (string.Join('\n', kept), null);
+        var counts = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var line in text.Split('\n'))
+        {
+            // "   Object Bytes     Count  Type (Bytes > 1K)  [Assembly.dll]"
+            var match = System.Text.RegularExpressions.Regex.Match(line, @"^\s*[\d,]+\s+([\d,]+)\s+(.+?)(\s+\(Bytes [^)]*\))?(\s+\[[^\]]*\])?\s*$");
+            if (match.Success)
+            {
+                var type = match.Groups[2].Value;
+                counts[type] = counts.GetValueOrDefault(type) + long.Parse(match.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+            }
+        }
+
+        return ([.. counts.OrderByDescending(c => c.Value).Select(c => (c.Key, c.Value))], null);
     }
 
     /// <summary>

@@ -143,9 +143,9 @@ internal static class Connections
 
         var after = memory.Average();
         var heapAfter = await ManagedHeapMiBAsync(servers[0], context);
-        var (heapStat, heapProblem) = servers[0].Name.StartsWith("socketio", StringComparison.Ordinal)
+        var (heapObjects, heapProblem) = servers[0].Name.StartsWith("socketio", StringComparison.Ordinal)
             ? (null, "not a .NET process")
-            : await Profiler.HeapStatAsync(servers[0].Pid, 25);
+            : await Profiler.HeapObjectsAsync(servers[0].Pid);
         var alsoAfter = alsoCounted is null ? 0 : sampler.MemoryMiB(alsoCounted);
         var stillOpen = workers.Sum(w => w.Opened);
         foreach (var worker in workers)
@@ -167,7 +167,8 @@ internal static class Connections
             AlsoCountedDeltaMiB = alsoAfter - alsoBefore,
             FirstFailure = workers.FirstOrDefault(w => w.FirstFailure is not null)?.FirstFailure,
             ManagedHeapDeltaMiB = heapAfter - heapBefore,
-            HeapStat = heapStat ?? heapProblem,
+            HeapObjects = heapObjects,
+            HeapProblem = heapProblem,
             FirstServerShare = workers.Where((_, w) => w % servers.Count == 0).Sum(w => w.Opened),
         };
     }
@@ -229,11 +230,20 @@ internal static class Connections
             report.Paragraph($"First connection failure: `{messenger.FirstFailure}`.");
         }
 
-        foreach (var run in runs.Where(r => r.HeapStat is not null && r.Problem is null && r.Name != "Socket.IO 4 relay"))
+        foreach (var run in runs.Where(r => r.Problem is null && r.Name != "Socket.IO 4 relay" && (r.HeapObjects is not null || r.HeapProblem is not null)))
         {
-            report.Subheading($"{run.Name}: live objects by type while holding (first server process, {N(run.FirstServerShare)} sockets)");
-            report.Paragraph("`dotnet-gcdump report` (after a full collection), largest first: what each held socket keeps alive on the managed heap.");
-            report.Code(run.HeapStat!);
+            report.Subheading($"{run.Name}: what each held socket keeps alive (first server process, {N(run.FirstServerShare)} sockets)");
+            if (run.HeapObjects is not { } objects)
+            {
+                report.Paragraph($"No heap dump: {run.HeapProblem}");
+                continue;
+            }
+
+            report.Paragraph("Live objects per held socket by type, from `dotnet-gcdump` after a full collection while holding: every type of which the " +
+                "server keeps at least one object per socket. Counts, not sizes (the tool's byte column is sampled on a large heap).");
+            var share = Math.Max(1, run.FirstServerShare);
+            report.Table(["type", "objects", "per socket"],
+                objects.Where(o => o.Count >= share).Take(40).Select(o => (IReadOnlyList<string>)[$"`{o.Type}`", N(o.Count), $"{(double)o.Count / share:0.0}"]));
         }
 
         Charts.Lines(report, "memory-ramp.png", "Server memory growth while sockets open", "open sockets", "MiB over the idle server",
@@ -275,8 +285,11 @@ internal static class Connections
         /// <summary>Sockets held by the first server (the one whose heap was read).</summary>
         public int FirstServerShare { get; init; }
 
-        /// <summary>The first server's live objects by type at the end of the hold (dotnet-gcdump), or why not.</summary>
-        public string? HeapStat { get; init; }
+        /// <summary>The first server's live objects by type at the end of the hold (dotnet-gcdump), most numerous first.</summary>
+        public IReadOnlyList<(string Type, long Count)>? HeapObjects { get; init; }
+
+        /// <summary>Why there is no heap dump, if there is none.</summary>
+        public string? HeapProblem { get; init; }
 
         public double ManagedKbPerConnection => ManagedHeapDeltaMiB * 1024 / Math.Max(1, FirstServerShare);
     }

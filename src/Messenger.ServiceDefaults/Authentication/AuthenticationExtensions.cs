@@ -32,6 +32,9 @@ public static class AuthenticationExtensions
             {
                 var jwt = jwtOptions.Value;
                 options.MapInboundClaims = false;
+                // Nothing reads the token back from the authentication properties, and a chat socket or
+                // notification stream would keep that copy for as long as it is open.
+                options.SaveToken = false;
                 options.Authority = jwt.Authority;
                 options.RequireHttpsMetadata = jwt.Authority?.StartsWith("https://", StringComparison.OrdinalIgnoreCase) == true;
                 options.RefreshOnIssuerKeyNotFound = true;
