@@ -1,6 +1,7 @@
 // Summarises the TRX files that `dotnet test` wrote, for scripts/test.sh:
 //   dotnet run scripts/TestSummary.cs -- <results folder> <solution> <dotnet test exit code> [--partial]
-// Prints failed and aborted runs, one line per test project, and as the last line
+// Prints failed tests (with the start of their error message and stack trace, since CI may keep only
+// the end of the output), aborted runs, one line per test project, and as the last line
 // "N passed, N failed" (", N skipped" when tests were skipped). Exits 1 when a test failed, a test
 // run aborted (its test host crashed), a test project left no results (unless --partial: a filtered
 // run), or nothing ran at all.
@@ -29,7 +30,11 @@ foreach (var run in runs)
 {
     foreach (var test in run.Failed)
     {
-        Console.WriteLine($"FAILED   {test}");
+        Console.WriteLine($"FAILED   {test.Name}");
+        foreach (var line in test.Details)
+        {
+            Console.WriteLine($"           {line}");
+        }
     }
 }
 
@@ -78,7 +83,7 @@ Console.WriteLine(skipped > 0 ? $"{passed} passed, {failed} failed, {skipped} sk
 return failed == 0 && runs.Count > 0 ? 0 : 1;
 
 /// <summary>One TRX file: the results of one test project.</summary>
-internal sealed record TestRunFile(string FileName, string? Project, int Passed, IReadOnlyList<string> Failed, int Skipped, string? AbortReason)
+internal sealed record TestRunFile(string FileName, string? Project, int Passed, IReadOnlyList<FailedTest> Failed, int Skipped, string? AbortReason)
 {
     private static readonly XNamespace Trx = "http://microsoft.com/schemas/VisualStudio/TeamTest/2010";
 
@@ -90,7 +95,7 @@ internal sealed record TestRunFile(string FileName, string? Project, int Passed,
         var skipped = results.Count(result => Outcome(result) is "NotExecuted" or "Inconclusive" or "Pending");
         var failed = results
             .Where(result => Outcome(result) is not ("Passed" or "NotExecuted" or "Inconclusive" or "Pending"))
-            .Select(result => $"{(string?)result.Attribute("testName")} ({Outcome(result)})")
+            .Select(result => new FailedTest($"{(string?)result.Attribute("testName")} ({Outcome(result)})", Details(result)))
             .ToList();
 
         // The assembly a test came from names its project (assembly name = project name here).
@@ -101,6 +106,16 @@ internal sealed record TestRunFile(string FileName, string? Project, int Passed,
     }
 
     private static string Outcome(XElement result) => (string?)result.Attribute("outcome") ?? "Unknown";
+
+    /// <summary>The first lines of a failed test's message and the first frames of its stack trace.</summary>
+    private static IReadOnlyList<string> Details(XElement result)
+    {
+        var error = result.Descendants(Trx + "ErrorInfo").FirstOrDefault();
+        static IEnumerable<string> Lines(string? text, int count) => (text ?? "")
+            .Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+            .Take(count);
+        return [.. Lines((string?)error?.Element(Trx + "Message"), 8), .. Lines((string?)error?.Element(Trx + "StackTrace"), 4)];
+    }
 
     /// <summary>
     /// A run that did not complete although no test failed, or that logged an error which is not a
@@ -129,6 +144,9 @@ internal sealed record TestRunFile(string FileName, string? Project, int Passed,
         return outcome == "Aborted" || !anyFailed ? $"the run ended with outcome '{outcome}' and no failed test" : null;
     }
 }
+
+/// <summary>A test that did not pass: its name and outcome, and what it reported.</summary>
+internal sealed record FailedTest(string Name, IReadOnlyList<string> Details);
 
 /// <summary>The test projects a solution lists (projects that reference the test SDK or say IsTestProject).</summary>
 internal static class TestProjects
