@@ -4,6 +4,7 @@
 # the services are healthy and prints where to open them. Ctrl-C stops everything.
 #
 # Data lives in .data/ at the repository root and survives restarts; delete it to start afresh.
+# Arguments go to the app host, e.g. --Messenger:EventBus:Transport=kafka (see the README).
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -68,7 +69,7 @@ say "Starting PostgreSQL, Redis and the services (app host log: ${log_file#"$rep
 # Its own session keeps the terminal's Ctrl-C away from the app host and its children: this script
 # stops them in order with SIGTERM instead. Its folder is the content root (appsettings.json).
 cd src/Messenger.AppHost
-setsid dotnet bin/Debug/net10.0/Messenger.AppHost.dll >"$log_file" 2>&1 &
+setsid dotnet bin/Debug/net10.0/Messenger.AppHost.dll "$@" >"$log_file" 2>&1 &
 apphost_pid=$!
 cd "$repo"
 

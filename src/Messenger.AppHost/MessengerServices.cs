@@ -1,4 +1,5 @@
 using Messenger.AppHost.LocalServers;
+using Microsoft.Extensions.Configuration;
 
 namespace Messenger.AppHost;
 
@@ -72,11 +73,15 @@ internal sealed class MessengerServices(
         var redisPort = redis.Port();
         service
             .WithEnvironment("ConnectionStrings__redis", ReferenceExpression.Create($"127.0.0.1:{redisPort}"))
-            .WithEnvironment("EventBus__Transport", "redis")
             .WithEnvironment("Jwt__Authority", authority!)
             .WithHttpHealthCheck("/health/ready")
             .WaitFor(postgres)
             .WaitFor(redis);
+
+        foreach (var (name, value) in EventBusSettings())
+        {
+            service.WithEnvironment(name, value);
+        }
 
         if (database is not null)
         {
@@ -87,5 +92,20 @@ internal sealed class MessengerServices(
         }
 
         return service;
+    }
+
+    /// <summary>
+    /// The event log every service uses: Redis Streams on the local Redis unless the app host's
+    /// <c>Messenger:EventBus</c> section says otherwise, e.g. <c>--Messenger:EventBus:Transport=kafka
+    /// --Messenger:EventBus:Kafka:BootstrapServers=host:9092</c> for a Kafka whose topics exist. Every
+    /// key of the section reaches the services as their <c>EventBus</c> setting of the same name.
+    /// </summary>
+    private IEnumerable<(string Name, string Value)> EventBusSettings()
+    {
+        var settings = builder.Configuration.GetSection("Messenger:EventBus").AsEnumerable(makePathsRelative: true)
+            .Where(setting => setting.Value is not null)
+            .ToDictionary(setting => setting.Key, setting => setting.Value!, StringComparer.OrdinalIgnoreCase);
+        settings.TryAdd("Transport", "redis");
+        return settings.Select(setting => ("EventBus__" + setting.Key.Replace(":", "__", StringComparison.Ordinal), setting.Value));
     }
 }

@@ -4,14 +4,19 @@ using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Confluent.Kafka;
+using Messenger.Contracts;
 using Messenger.EndToEndTests.Infrastructure;
 using Messenger.Testing;
 using Messenger.Testing.Services;
 
 namespace Messenger.EndToEndTests;
 
-/// <summary>The one public origin: every seed route, the chat socket, the event stream and the web client through the gateway.</summary>
-public sealed class GatewayTests(MessengerApp messenger)
+/// <summary>
+/// The one public origin: every seed route, the chat socket, the event stream and the web client
+/// through the gateway, with the services meeting through either event log (DESIGN §7).
+/// </summary>
+public abstract class GatewayTests(MessengerApp messenger)
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
@@ -154,9 +159,9 @@ public sealed class GatewayTests(MessengerApp messenger)
     public async Task Answers_proxied_from_the_services_carry_the_security_headers_and_grant_no_other_origin()
     {
         var tokens = await Gateway().RegisterAsync();
-        using var profile = await Gateway(tokens.AccessToken).GetAsync($"/user/{tokens.Username}", Cancellation);
-        Assert.Equal(HttpStatusCode.OK, profile.StatusCode);
-        AssertSecurityHeaders(profile);
+        using var sessions = await Gateway(tokens.AccessToken).GetAsync("/sessions", Cancellation);
+        Assert.Equal(HttpStatusCode.OK, sessions.StatusCode);
+        AssertSecurityHeaders(sessions);
 
         // A page on another origin may not read the API: no CORS grant on a preflight or on the answer itself.
         using var preflight = new HttpRequestMessage(HttpMethod.Options, "/friends/request");
@@ -165,7 +170,7 @@ public sealed class GatewayTests(MessengerApp messenger)
         preflight.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
         using var preflightAnswer = await Gateway().SendAsync(preflight, Cancellation);
         Assert.False(preflightAnswer.Headers.Contains("Access-Control-Allow-Origin"), "the preflight granted another origin");
-        using var crossOrigin = new HttpRequestMessage(HttpMethod.Get, $"/user/{tokens.Username}");
+        using var crossOrigin = new HttpRequestMessage(HttpMethod.Get, "/sessions");
         crossOrigin.Headers.Add("Origin", "https://elsewhere.example");
         crossOrigin.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", tokens.AccessToken);
         using var crossOriginAnswer = await Gateway().SendAsync(crossOrigin, Cancellation);
@@ -227,5 +232,39 @@ public sealed class GatewayTests(MessengerApp messenger)
                 return json;
             }
         }
+    }
+}
+
+/// <summary>The whole system on Redis Streams, the single-node default.</summary>
+public sealed class GatewayTestsOnRedisStreams(MessengerApp messenger) : GatewayTests(messenger);
+
+/// <summary>The whole system on Kafka (librdkafka's Kafka-protocol broker in this process).</summary>
+public sealed class GatewayTestsOnKafka(KafkaMessengerApp system) : GatewayTests(system.Messenger), IClassFixture<KafkaMessengerApp>
+{
+    [Fact]
+    public async Task A_registration_through_the_gateway_is_published_on_the_Kafka_topic()
+    {
+        using var gateway = new HttpClient { BaseAddress = system.Messenger.Endpoint("gateway") };
+        var tokens = await gateway.RegisterAsync();
+
+        using var consumer = new ConsumerBuilder<string, byte[]>(new ConsumerConfig
+        {
+            BootstrapServers = system.BootstrapServers,
+            GroupId = "e2e-reader-" + Guid.NewGuid().ToString("N"),
+            AutoOffsetReset = AutoOffsetReset.Earliest,
+            SessionTimeoutMs = 6_000,
+        }).Build();
+        consumer.Subscribe(Topics.AuthUsers);
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        var found = false;
+        while (!found && DateTime.UtcNow < deadline)
+        {
+            var record = consumer.Consume(TimeSpan.FromMilliseconds(500));
+            found = record?.Message is { } message && message.Key == tokens.UserId.ToString()
+                && EventEnvelope.Parse(message.Value).Type == "UserRegistered";
+        }
+
+        consumer.Close();
+        Assert.True(found, $"UserRegistered of {tokens.UserId} never appeared on {Topics.AuthUsers}.");
     }
 }

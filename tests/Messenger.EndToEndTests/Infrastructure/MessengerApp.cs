@@ -23,11 +23,17 @@ public sealed class MessengerApp : IAsyncLifetime
 
     public DistributedApplication App => app ?? throw new InvalidOperationException("The messenger has not started.");
 
+    /// <summary>More app host arguments, e.g. <c>--Messenger:EventBus:Transport=kafka</c>.</summary>
+    public IReadOnlyList<string> Arguments { get; init; } = [];
+
+    /// <summary>Changes to the app model before it starts (extra settings for a service).</summary>
+    public Action<IDistributedApplicationTestingBuilder>? Configure { get; init; }
+
     public async ValueTask InitializeAsync()
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Messenger_AppHost>(
-            ["--Messenger:DataDirectory=" + dataDirectory], timeout.Token);
+            ["--Messenger:DataDirectory=" + dataDirectory, .. Arguments], timeout.Token);
 
         // Tests run without the dashboard, so nothing receives telemetry; a service that still
         // exports it spends its shutdown retrying the missing endpoint (about 10 s).
@@ -37,6 +43,7 @@ public sealed class MessengerApp : IAsyncLifetime
                 .WithEnvironment(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT"));
         }
 
+        Configure?.Invoke(builder);
         app = await builder.BuildAsync(timeout.Token);
         await app.StartAsync(timeout.Token);
         foreach (var service in Services)

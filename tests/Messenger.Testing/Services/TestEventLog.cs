@@ -34,15 +34,26 @@ public sealed class TestEventLog : IDisposable
         return new TestEventLog(broker);
     }
 
+    /// <summary>
+    /// A service's settings for this log (<c>EventBus:…</c>). On the mock broker a joining consumer
+    /// waits about the session timeout, so it is short, and offsets are committed often.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Settings => broker is null
+        ? new Dictionary<string, string> { ["EventBus:Transport"] = Transport }
+        : new Dictionary<string, string>
+        {
+            ["EventBus:Transport"] = Transport,
+            ["EventBus:Kafka:BootstrapServers"] = broker.BootstrapServers,
+            ["EventBus:Kafka:SessionTimeoutMs"] = "6000",
+            ["EventBus:Kafka:AutoCommitIntervalMs"] = "200",
+        };
+
     /// <summary>Points a service at this log; call before the service starts.</summary>
     public ServiceApp<T> Configure<T>(ServiceApp<T> app) where T : class
     {
-        app.Settings["EventBus:Transport"] = Transport;
-        if (broker is not null)
+        foreach (var (key, value) in Settings)
         {
-            app.Settings["EventBus:Kafka:BootstrapServers"] = broker.BootstrapServers;
-            app.Settings["EventBus:Kafka:SessionTimeoutMs"] = "6000";
-            app.Settings["EventBus:Kafka:AutoCommitIntervalMs"] = "200";
+            app.Settings[key] = value;
         }
 
         return app;
