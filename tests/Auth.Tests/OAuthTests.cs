@@ -23,7 +23,7 @@ public sealed class OAuthTests(OAuthTests.App app) : IClassFixture<OAuthTests.Ap
             Settings["OAuth:Providers:local:DisplayName"] = "Local ID";
             Settings["OAuth:Providers:local:RequireHttps"] = "false";
             // A provider that is down: nothing listens on its port.
-            Settings["OAuth:Providers:down:Authority"] = $"http://127.0.0.1:{LoopbackPorts.Closed()}/";
+            Settings["OAuth:Providers:down:Authority"] = $"http://127.0.0.1:{LoopbackPorts.Unused()}/";
             Settings["OAuth:Providers:down:ClientId"] = TestOidcProvider.ClientId;
             Settings["OAuth:Providers:down:RequireHttps"] = "false";
             await base.InitializeAsync();

@@ -21,7 +21,7 @@ public sealed class UserOutageTests(FriendshipSystem system) : IClassFixture<Fri
     {
         var alice = await system.NewPersonAsync();
         var bob = await system.NewPersonAsync();
-        await using var friendship = system.CreateFriendship($"http://127.0.0.1:{LoopbackPorts.Closed()}");
+        await using var friendship = system.CreateFriendship($"http://127.0.0.1:{LoopbackPorts.Unused()}");
         await friendship.InitializeAsync();
         using var client = friendship.CreateClient(alice.Tokens.AccessToken);
 

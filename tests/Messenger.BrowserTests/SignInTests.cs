@@ -1,3 +1,4 @@
+using Auth.Tests.Infrastructure;
 using System.Text.RegularExpressions;
 using Messenger.BrowserTests.Infrastructure;
 using Microsoft.Playwright;
@@ -48,6 +49,29 @@ public sealed partial class SignInTests(BrowserSystem system)
 
         var count = listed!.Value.GetProperty("items").GetArrayLength();
         await Expect(page.GetByRole(AriaRole.Button, new() { NameRegex = LogInWith() })).ToHaveCountAsync(count);
+    }
+
+    [Fact]
+    public async Task Log_in_with_the_provider_signs_in_to_an_account_named_after_the_provider_profile()
+    {
+        if (system.Provider is not { } provider)
+        {
+            Assert.Skip($"The messenger at {BrowserSystem.UrlVariable} was started without the test's OpenID Connect provider.");
+            return;
+        }
+
+        var name = "olga" + Guid.NewGuid().ToString("N")[..8];
+        provider.SignsInWithoutHint = new TestOidcProvider.Person(Guid.NewGuid().ToString(), $"{name}@idp.example", true, name, "Olga Idp");
+        var page = await system.NewPageAsync();
+        await page.GotoAsync("/#/login");
+
+        // The button sends the browser to the provider, which signs Olga in and sends it back to the
+        // callback page; that redeems the code (PKCE) at POST /oauth and opens the app.
+        await page.GetByRole(AriaRole.Button, new() { Name = $"Log in with {BrowserSystem.ProviderDisplayName}" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Chats", Exact = true })).ToBeVisibleAsync();
+        await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Profile" }).ClickAsync();
+        await Expect(page.GetByText($"Signed in as @{name}")).ToBeVisibleAsync();
     }
 
     [Fact]

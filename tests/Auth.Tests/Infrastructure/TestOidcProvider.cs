@@ -15,7 +15,8 @@ namespace Auth.Tests.Infrastructure;
 /// <summary>
 /// A real OpenID Connect provider on loopback, built with OpenIddict: discovery, JWKS, an
 /// authorization endpoint that signs in the person named by <c>login_hint</c> (people are
-/// registered with <see cref="AddPerson"/>), and a token endpoint enforcing PKCE.
+/// registered with <see cref="AddPerson"/>) or, for a browser that names nobody,
+/// <see cref="SignsInWithoutHint"/>, and a token endpoint enforcing PKCE.
 /// </summary>
 public sealed class TestOidcProvider : IAsyncDisposable
 {
@@ -34,6 +35,9 @@ public sealed class TestOidcProvider : IAsyncDisposable
 
     public Uri Authority { get; }
 
+    /// <summary>Who the provider signs in when the request names nobody: the person at the provider's sign-in page.</summary>
+    public Person? SignsInWithoutHint { get; set; }
+
     public sealed record Person(string Subject, string? Email, bool EmailVerified, string? PreferredUsername, string? Name);
 
     public void AddPerson(string loginHint, Person person)
@@ -44,11 +48,12 @@ public sealed class TestOidcProvider : IAsyncDisposable
         }
     }
 
-    public static async Task<TestOidcProvider> StartAsync(string databaseConnectionString)
+    /// <summary>Starts the provider on <paramref name="port"/> (any free one by default), accepting <paramref name="redirectUris"/> besides <see cref="RedirectUri"/>.</summary>
+    public static async Task<TestOidcProvider> StartAsync(string databaseConnectionString, int port = 0, IEnumerable<Uri>? redirectUris = null)
     {
         var people = new Dictionary<string, Person>();
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Development" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddDbContext<DbContext>(options =>
         {
@@ -68,12 +73,13 @@ public sealed class TestOidcProvider : IAsyncDisposable
             });
 
         var app = builder.Build();
-        app.MapGet("/connect/authorize", (HttpContext http) => Authorize(http, people));
+        TestOidcProvider? provider = null;
+        app.MapGet("/connect/authorize", (HttpContext http) => Authorize(http, people, provider!.SignsInWithoutHint));
 
         await using (var scope = app.Services.CreateAsyncScope())
         {
             await scope.ServiceProvider.GetRequiredService<DbContext>().Database.EnsureCreatedAsync();
-            await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(new OpenIddictApplicationDescriptor
+            var client = new OpenIddictApplicationDescriptor
             {
                 ClientId = ClientId,
                 ClientType = ClientTypes.Public,
@@ -88,15 +94,22 @@ public sealed class TestOidcProvider : IAsyncDisposable
                     Permissions.Scopes.Profile,
                 },
                 Requirements = { Requirements.Features.ProofKeyForCodeExchange },
-            });
+            };
+            foreach (var uri in redirectUris ?? [])
+            {
+                client.RedirectUris.Add(uri);
+            }
+
+            await scope.ServiceProvider.GetRequiredService<IOpenIddictApplicationManager>().CreateAsync(client);
         }
 
         await app.StartAsync();
         var address = app.Urls.First();
-        return new TestOidcProvider(app, people, new Uri(address));
+        provider = new TestOidcProvider(app, people, new Uri(address));
+        return provider;
     }
 
-    private static IResult Authorize(HttpContext http, Dictionary<string, Person> people)
+    private static IResult Authorize(HttpContext http, Dictionary<string, Person> people, Person? withoutHint)
     {
         var request = http.GetOpenIddictServerRequest() ?? throw new InvalidOperationException("Not an OpenID Connect request.");
         Person? person;
@@ -104,6 +117,8 @@ public sealed class TestOidcProvider : IAsyncDisposable
         {
             people.TryGetValue(request.LoginHint ?? "", out person);
         }
+
+        person ??= string.IsNullOrEmpty(request.LoginHint) ? withoutHint : null;
 
         if (person is null)
         {

@@ -1,7 +1,9 @@
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
+using Auth.Tests.Infrastructure;
 using Messenger.EndToEndTests.Infrastructure;
+using Messenger.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 
@@ -19,6 +21,9 @@ public sealed class BrowserSystem : IAsyncLifetime
     private static readonly string[] ChromiumPaths = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"];
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
+    /// <summary>How the web client lists the provider: "Log in with Local ID".</summary>
+    public const string ProviderDisplayName = "Local ID";
+
     private MessengerApp? messenger;
     private IPlaywright? playwright;
     private IBrowser? browser;
@@ -27,6 +32,9 @@ public sealed class BrowserSystem : IAsyncLifetime
     public Uri BaseAddress { get; private set; } = null!;
 
     public IBrowser Browser => browser ?? throw new InvalidOperationException("The browser has not started.");
+
+    /// <summary>The OpenID Connect provider Auth offers as "local" (null against a messenger started elsewhere).</summary>
+    public TestOidcProvider? Provider { get; private set; }
 
     public async ValueTask InitializeAsync()
     {
@@ -52,9 +60,26 @@ public sealed class BrowserSystem : IAsyncLifetime
         Assertions.SetDefaultExpectTimeout(15_000);
     }
 
+    /// <summary>
+    /// Starts the messenger with Auth offering an OpenID Connect provider, then the provider itself on
+    /// the address Auth was given (its database in the messenger's PostgreSQL), accepting the web
+    /// client's callback on the gateway, whose port is known only now.
+    /// </summary>
     private async Task<Uri> StartMessengerAsync()
     {
-        messenger = new MessengerApp();
+        var providerPort = LoopbackPorts.Unused();
+        messenger = new MessengerApp
+        {
+            Configure = builder =>
+            {
+                var auth = builder.Resources.OfType<ProjectResource>().Single(r => r.Name == "auth");
+                builder.CreateResourceBuilder(auth)
+                    .WithEnvironment("OAuth__Providers__local__Authority", "http://127.0.0.1:" + providerPort + "/")
+                    .WithEnvironment("OAuth__Providers__local__ClientId", TestOidcProvider.ClientId)
+                    .WithEnvironment("OAuth__Providers__local__DisplayName", ProviderDisplayName)
+                    .WithEnvironment("OAuth__Providers__local__RequireHttps", "false");
+            },
+        };
         await messenger.InitializeAsync();
         using var timeout = new CancellationTokenSource(StartTimeout);
         var app = messenger.App;
@@ -63,7 +88,11 @@ public sealed class BrowserSystem : IAsyncLifetime
             await app.ResourceNotifications.WaitForResourceHealthyAsync(service.Name, timeout.Token);
         }
 
-        return app.GetEndpoint("gateway", "http");
+        var gateway = app.GetEndpoint("gateway", "http");
+        var postgres = app.GetEndpoint("postgres", "tcp");
+        Provider = await TestOidcProvider.StartAsync(
+            $"Host=127.0.0.1;Port={postgres.Port};Username=postgres;Database=oidc", providerPort, [new Uri(gateway, "/oauth/callback.html")]);
+        return gateway;
     }
 
     /// <summary>A fresh browser profile (its own storage: another person, or another device) with one page.</summary>
@@ -90,6 +119,11 @@ public sealed class BrowserSystem : IAsyncLifetime
         }
 
         playwright?.Dispose();
+        if (Provider is not null)
+        {
+            await Provider.DisposeAsync();
+        }
+
         if (messenger is not null)
         {
             await messenger.DisposeAsync();
