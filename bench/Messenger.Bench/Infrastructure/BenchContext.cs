@@ -18,7 +18,13 @@ internal sealed class BenchContext(string scenario, BenchOptions options, Machin
 
     public string LogDirectory { get; } = Path.Combine(Path.GetTempPath(), "messenger-bench", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
 
-    public Report NewReport(string title) => new(Scenario, title, Command, Machine);
+    /// <summary>
+    /// The scenario's name in the report's folder and in <c>latest.md</c>: with <c>--label one-conversation</c>
+    /// a variant run is listed beside the scenario's usual run (<c>chat-throughput-one-conversation</c>) instead of replacing it.
+    /// </summary>
+    public string ReportName => Options.Text("label", "") is { Length: > 0 } label ? $"{Scenario}-{label}" : Scenario;
+
+    public Report NewReport(string title) => new(ReportName, title, Command, Machine);
 
     /// <summary>
     /// <paramref name="spec"/> with this run's <c>--settings "service:Key=Value;…"</c> added, e.g.

@@ -30,8 +30,8 @@ internal sealed record Machine(
     /// <summary>
     /// How fast this machine's cores are right now: PBKDF2-HMAC-SHA512 with 100,000 iterations (what
     /// Auth's password hasher does) on every core for about two seconds, in hashes per second. The same
-    /// machine type has measured 20 and 54 on different days, so reports from different runs compare
-    /// only once scaled by it.
+    /// machine type has measured 21 and 54 on different days: it tells whether the cores were slower
+    /// than usual, though WebSocket and database work moved much less than it between those days.
     /// </summary>
     private static double MeasureCpuYardstick()
     {

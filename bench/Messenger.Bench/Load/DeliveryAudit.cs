@@ -64,6 +64,8 @@ internal static class DeliveryAudit
     {
         var ledger = traffic.Ledger;
         var clients = traffic.Clients;
+        // A long run (the soak) outlives the access tokens the clients started with.
+        await Parallel.ForEachAsync(clients, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (client, _) => await client.RefreshTokensIfOldAsync());
         var problems = new List<string>();
         int lostFromHistory = 0, undelivered = 0, duplicated = 0, gaps = 0, outOfOrder = 0, expectedDeliveries = 0, delivered = 0;
         var byConversation = ledger.Messages.GroupBy(m => m.ConversationId).ToDictionary(g => g.Key, g => g.ToList());

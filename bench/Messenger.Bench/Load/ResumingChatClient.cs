@@ -130,11 +130,8 @@ internal sealed class ResumingChatClient : IAsyncDisposable
         var attempt = 0;
         while (!stop.IsCancellationRequested)
         {
-            if (Environment.TickCount64 - tokensAt > TokenRefreshAfter.TotalMilliseconds)
-            {
-                // Access tokens live 15 minutes; an open socket outlives its token, a new one needs a fresh token.
-                await TryRefreshAsync();
-            }
+            // Access tokens live 15 minutes; an open socket outlives its token, a new one needs a fresh token.
+            await RefreshTokensIfOldAsync();
 
             LoadSocket ws;
             try
@@ -468,6 +465,10 @@ internal sealed class ResumingChatClient : IAsyncDisposable
         {
         }
     }
+
+    /// <summary>Refreshes the tokens when they are older than <see cref="TokenRefreshAfter"/>: before a reconnect, and before reading history after a long run.</summary>
+    public Task RefreshTokensIfOldAsync() =>
+        Environment.TickCount64 - tokensAt > TokenRefreshAfter.TotalMilliseconds ? TryRefreshAsync() : Task.CompletedTask;
 
     private async Task TryRefreshAsync()
     {

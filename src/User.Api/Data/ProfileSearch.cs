@@ -183,7 +183,7 @@ public sealed class ProfileSearch(UsersDbContext db)
         // close to) a stretch of words of the name, such as "smith" in "john smith". Whole-string
         // similarity (%), and a lower threshold (0.5, which finds more typos inside short words), are not used:
         // the GIN index then prunes poorly, and common short words meant rechecking tens of thousands
-        // of rows (p99 470 ms instead of ~50 ms on a million profiles, bench/Directory.Bench).
+        // of rows (p99 470 ms instead of ~50 ms on a million profiles, `bash scripts/bench.sh search`).
         var sql = $"""
             SELECT hit.* FROM (
                 SELECT {Columns}, {Similar} AS tier, NULL::text AS matched_name,
