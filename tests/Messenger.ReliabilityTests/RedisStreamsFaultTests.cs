@@ -30,14 +30,18 @@ public sealed class RedisStreamsFaultTests(RedisStreamsSystem system, ITestOutpu
     [Fact]
     public async Task Event_broker_down_30_seconds_on_Redis_Streams_loses_and_doubles_nothing()
     {
+        long waitingAtTheEnd = 0;
         var counts = await FaultRun.RunAsync(system, "event broker (redis-server) down 30 s", async () =>
         {
             await system.System.Redis.StopAsync();
             await Task.Delay(BrokerOutage);
+            waitingAtTheEnd = await system.ChatEventsWaitingAsync();
             await system.System.Redis.RestartAsync();
         }, output);
 
+        output.WriteLine($"{waitingAtTheEnd} events waited in Chat's outbox when Redis came back.");
         FaultRun.AssertExact(counts);
+        Assert.True(waitingAtTheEnd > 1_000, $"Only {waitingAtTheEnd} events waited in Chat's outbox when Redis came back: the outage did not stop publishing.");
     }
 
     [Fact]

@@ -37,6 +37,18 @@ public abstract class FaultSystem : IAsyncLifetime
 
     internal IReadOnlyList<Uri> ChatEndpoints => [.. System.Chats.Select(c => c.BaseAddress)];
 
+    /// <summary>
+    /// Events Chat has stored but not yet published (its outbox): while the event log is down they pile
+    /// up, which shows an outage really stopped publishing.
+    /// </summary>
+    internal async Task<long> ChatEventsWaitingAsync()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(System.Databases["chat"]);
+        await connection.OpenAsync();
+        await using var count = new Npgsql.NpgsqlCommand("SELECT count(*) FROM outbox_messages", connection);
+        return (long)(await count.ExecuteScalarAsync())!;
+    }
+
     public async ValueTask InitializeAsync()
     {
         eventLog = CreateEventLog();
@@ -47,7 +59,7 @@ public abstract class FaultSystem : IAsyncLifetime
             // Restarts here are of processes, not of the machine: the operating system keeps what PostgreSQL wrote.
             Durable = false,
             ChatInstances = ChatInstances,
-            // Notification stores each event in its own transaction, so it is bound by round trips: two instances share the work.
+            // Two Notification instances share the consumer group, as they would in production.
             NotificationInstances = 2,
             EventLog = eventLog,
             Configuration = BuildConfiguration,
