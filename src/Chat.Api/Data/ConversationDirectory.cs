@@ -58,7 +58,7 @@ public sealed partial class ConversationDirectory(
         {
             await redis.GetSubscriber().PublishAsync(ChangedChannel, conversationId.ToString());
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             LogInvalidationNotSent(logger, conversationId, ex);
         }
@@ -76,7 +76,7 @@ public sealed partial class ConversationDirectory(
                 }
             });
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             LogInvalidationNotSent(logger, Guid.Empty, ex);
         }

@@ -19,6 +19,13 @@ public sealed class ChatOptions
     [Range(16, 1_000_000)]
     public int OutgoingQueueFrames { get; set; } = 4_096;
 
+    /// <summary>
+    /// Frames waiting to go to other instances through Redis (while Redis is slow or away); beyond
+    /// it frames are dropped and their recipients' instances told to resync those users' sockets.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int ForwardQueueFrames { get; set; } = 200_000;
+
     /// <summary>How often the server pings an idle socket.</summary>
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(20);
 

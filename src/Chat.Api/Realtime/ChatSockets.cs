@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using Chat.Api.Extensions;
 using Messenger.ServiceDefaults.Authentication;
+using Messenger.ServiceDefaults.Redis;
 using Microsoft.Extensions.Options;
 
 namespace Chat.Api.Realtime;
@@ -79,7 +80,7 @@ internal sealed partial class ChatSockets(
         {
             await task;
         }
-        catch (StackExchange.Redis.RedisException ex)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             // Route and presence entries expire by themselves.
             LogCleanupFailed(logger, ex);

@@ -1,6 +1,8 @@
 using System.Net.WebSockets;
 using System.Threading.Channels;
+using Chat.Api.Extensions;
 using Messenger.ServiceDefaults.Redis;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Chat.Api.Realtime;
@@ -11,26 +13,41 @@ namespace Chat.Api.Realtime;
 /// user with expiry, refreshed while connected). A batch of deliveries costs one pipelined lookup
 /// of the recipients' instances and one publish per instance that has any of them. While no other
 /// instance is alive (a sorted set of heartbeats, plus an announcement when one starts) nothing is
-/// sent to Redis at all, so a single instance pays nothing for being able to scale out.
+/// sent to Redis at all, so a single instance pays nothing for being able to scale out. A batch
+/// Redis refuses is retried (to the instances it did not reach) until Redis takes it; frames that
+/// are dropped all the same (the queue full, a batch that cannot be sent) make their recipients'
+/// instances close those users' sockets once Redis works, so the clients reconnect and sync.
 /// </summary>
 internal sealed partial class InstanceRouter(
     IConnectionMultiplexer redis,
     RedisKeyspace keyspace,
     ConnectionRegistry registry,
+    IOptions<ChatOptions> options,
     ILogger<InstanceRouter> logger) : IHostedService, IDisposable
 {
     private const int MaxForwardBatch = 2_000;
+
+    // Beyond this many users with dropped frames, every socket on the other instances is resynced.
+    private const int MaxUsersToResync = 50_000;
+
+    // Seeing no other instance this many beats in a row (longer than an entry lives) means there is none:
+    // one lonely beat may only mean the others have not beaten since Redis came back.
+    private const int LonelyBeatsBeforeAlone = 5;
     private static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan InstanceExpiry = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan RouteExpiry = TimeSpan.FromSeconds(120);
     private static readonly TimeSpan SubscriptionProbeTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan RouteRefreshInterval = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(2);
     private static readonly RedisChannel JoinedChannel = RedisChannel.Literal("chat:instance-joined");
+    private static readonly RedisChannel ResyncChannel = RedisChannel.Literal("chat:instance-resync");
 
-    private readonly Channel<Delivery> forwards = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(200_000)
+    private readonly Channel<Delivery> forwards = Channel.CreateBounded<Delivery>(new BoundedChannelOptions(options.Value.ForwardQueueFrames)
     {
         SingleReader = true,
-        FullMode = BoundedChannelFullMode.DropWrite,
+        // TryWrite never waits: it returns false when the queue is full (in DropWrite mode it would
+        // return true for a frame it dropped, and nobody would know).
+        FullMode = BoundedChannelFullMode.Wait,
     });
 
     private readonly CancellationTokenSource stopping = new();
@@ -40,6 +57,10 @@ internal sealed partial class InstanceRouter(
     private volatile bool othersAlive;
     private volatile bool othersAliveWhenCut;
     private TaskCompletionSource? probe;
+    private int lonelyBeats;
+    private readonly Lock droppedLock = new();
+    private HashSet<Guid> droppedFor = [];
+    private bool droppedForEveryone;
 
     public string InstanceId { get; } = Guid.CreateVersion7().ToString("N");
 
@@ -66,10 +87,11 @@ internal sealed partial class InstanceRouter(
                     othersAlive = true;
                 }
             });
+            await subscriber.SubscribeAsync(ResyncChannel, (_, payload) => ResyncUsers(payload));
             await BeatAsync();
             await subscriber.PublishAsync(JoinedChannel, InstanceId);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             LogRedisUnavailable(logger, ex);
         }
@@ -96,7 +118,7 @@ internal sealed partial class InstanceRouter(
             await redis.GetSubscriber().UnsubscribeAsync(OwnChannel);
             await redis.GetDatabase().SortedSetRemoveAsync(InstancesKey, InstanceId);
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             LogRedisUnavailable(logger, ex);
         }
@@ -122,6 +144,7 @@ internal sealed partial class InstanceRouter(
         if (othersAlive && !forwards.Writer.TryWrite(delivery))
         {
             LogForwardDropped(logger);
+            Dropped([delivery]);
         }
     }
 
@@ -167,7 +190,7 @@ internal sealed partial class InstanceRouter(
                 await echo.Task.WaitAsync(TimeSpan.FromMilliseconds(250));
                 break;
             }
-            catch (Exception ex) when (ex is TimeoutException or RedisException)
+            catch (Exception ex) when (ex is TimeoutException || ex.IsRedisFailure())
             {
             }
         }
@@ -217,18 +240,15 @@ internal sealed partial class InstanceRouter(
 
                 try
                 {
-                    await ForwardAsync(batch);
-                }
-                catch (RedisException ex)
-                {
-                    // Recipients elsewhere miss these frames and catch up by seq when they next sync.
-                    LogRedisUnavailable(logger, ex);
+                    await ForwardUntilSentAsync(batch, cancellationToken);
+                    await AskToResyncDroppedAsync();
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
                     // Whatever went wrong with this batch, the loop must live on: without it no frame
                     // would reach another instance until a restart.
                     LogForwardFailed(logger, batch.Count, ex);
+                    Dropped(batch);
                 }
             }
         }
@@ -237,7 +257,36 @@ internal sealed partial class InstanceRouter(
         }
     }
 
-    private async Task ForwardAsync(List<Delivery> batch)
+    /// <summary>
+    /// Sends a batch to the instances of its recipients, retrying with back-off while Redis refuses,
+    /// and only to the instances not reached yet (a frame sent twice would be harmless, as clients
+    /// keep one message per seq, but costs a publish).
+    /// </summary>
+    private async Task ForwardUntilSentAsync(List<Delivery> batch, CancellationToken cancellationToken)
+    {
+        Dictionary<string, byte[]>? unsent = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                unsent ??= await RouteAsync(batch);
+                unsent = await PublishAsync(unsent);
+                if (unsent.Count == 0)
+                {
+                    return;
+                }
+            }
+            catch (Exception ex) when (ex.IsRedisFailure())
+            {
+                LogRedisUnavailable(logger, ex);
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(MaxRetryDelay.TotalMilliseconds, 50 * Math.Pow(2, attempt))), cancellationToken);
+        }
+    }
+
+    /// <summary>The batch packed once for each other instance that holds a socket of one of its recipients.</summary>
+    private async Task<Dictionary<string, byte[]>> RouteAsync(List<Delivery> batch)
     {
         var db = redis.GetDatabase();
         var recipients = batch.SelectMany(d => d.Recipients).Distinct().ToArray();
@@ -289,9 +338,108 @@ internal sealed partial class InstanceRouter(
             }
         }
 
+        return perInstance.ToDictionary(p => p.Key, p => Delivery.Encode(p.Value));
+    }
+
+    /// <summary>Publishes each instance's frames; returns those Redis did not take.</summary>
+    private async Task<Dictionary<string, byte[]>> PublishAsync(Dictionary<string, byte[]> perInstance)
+    {
         var subscriber = redis.GetSubscriber();
-        await Task.WhenAll(perInstance.Select(p =>
-            subscriber.PublishAsync(RedisChannel.Literal("chat:instance:" + p.Key), Delivery.Encode(p.Value))));
+        var sends = perInstance.Select(p => (p.Key, p.Value, Sent: subscriber.PublishAsync(RedisChannel.Literal("chat:instance:" + p.Key), p.Value))).ToList();
+        try
+        {
+            await Task.WhenAll(sends.Select(s => s.Sent));
+            return [];
+        }
+        catch (Exception ex) when (ex.IsRedisFailure())
+        {
+            LogRedisUnavailable(logger, ex);
+            return sends.Where(s => !s.Sent.IsCompletedSuccessfully).ToDictionary(s => s.Key, s => s.Value);
+        }
+    }
+
+    /// <summary>Remembers whose frames did not go out, to have their sockets resynced once Redis works.</summary>
+    private void Dropped(IEnumerable<Delivery> deliveries)
+    {
+        lock (droppedLock)
+        {
+            foreach (var recipient in deliveries.SelectMany(d => d.Recipients))
+            {
+                if (droppedForEveryone || !droppedFor.Add(recipient) || droppedFor.Count <= MaxUsersToResync)
+                {
+                    continue;
+                }
+
+                droppedForEveryone = true;
+                droppedFor = [];
+            }
+        }
+    }
+
+    /// <summary>
+    /// Tells the other instances to close the sockets of users whose frames were dropped here (all
+    /// of them when there were too many), so those clients reconnect and sync by seq: in a
+    /// conversation gone quiet no later frame would show them the gap. An empty list means everyone.
+    /// </summary>
+    private async Task AskToResyncDroppedAsync()
+    {
+        HashSet<Guid> users;
+        bool everyone;
+        lock (droppedLock)
+        {
+            if (droppedFor.Count == 0 && !droppedForEveryone)
+            {
+                return;
+            }
+
+            (users, everyone) = (droppedFor, droppedForEveryone);
+            (droppedFor, droppedForEveryone) = ([], false);
+        }
+
+        // This instance's id, then the users.
+        var payload = new byte[16 + (everyone ? 0 : 16 * users.Count)];
+        Guid.ParseExact(InstanceId, "N").TryWriteBytes(payload);
+        var offset = 16;
+        foreach (var user in everyone ? [] : users)
+        {
+            user.TryWriteBytes(payload.AsSpan(offset));
+            offset += 16;
+        }
+
+        try
+        {
+            await redis.GetSubscriber().PublishAsync(ResyncChannel, payload);
+            LogAskedToResync(logger, everyone ? -1 : users.Count);
+        }
+        catch (Exception ex) when (ex.IsRedisFailure())
+        {
+            // Still failing: keep them for the next batch or heartbeat.
+            LogRedisUnavailable(logger, ex);
+            lock (droppedLock)
+            {
+                droppedForEveryone |= everyone;
+                droppedFor.UnionWith(everyone ? [] : users);
+            }
+        }
+    }
+
+    /// <summary>Another instance dropped frames for these users (none listed: for everyone): their sockets here reconnect and sync.</summary>
+    private void ResyncUsers(RedisValue payload)
+    {
+        var bytes = (ReadOnlyMemory<byte>)payload;
+        if (bytes.Length < 16 || bytes.Length % 16 != 0 || new Guid(bytes.Span[..16]).ToString("N") == InstanceId)
+        {
+            return;
+        }
+
+        var connections = bytes.Length == 16
+            ? registry.All.ToList()
+            : [.. Enumerable.Range(1, (bytes.Length / 16) - 1).SelectMany(i => registry.For(new Guid(bytes.Span.Slice(16 * i, 16))))];
+        LogResyncAsked(logger, connections.Count);
+        foreach (var connection in connections)
+        {
+            connection.Close(WebSocketCloseStatus.EndpointUnavailable, "Frames from another instance were dropped; reconnect and sync.");
+        }
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken cancellationToken)
@@ -305,6 +453,7 @@ internal sealed partial class InstanceRouter(
                 try
                 {
                     await BeatAsync();
+                    await AskToResyncDroppedAsync();
                     if (DateTime.UtcNow - lastRouteRefresh >= RouteRefreshInterval)
                     {
                         lastRouteRefresh = DateTime.UtcNow;
@@ -314,7 +463,7 @@ internal sealed partial class InstanceRouter(
                             db.KeyExpireAsync(RouteKey(u), RouteExpiry))));
                     }
                 }
-                catch (RedisException ex)
+                catch (Exception ex) when (ex.IsRedisFailure())
                 {
                     LogRedisUnavailable(logger, ex);
                 }
@@ -337,7 +486,16 @@ internal sealed partial class InstanceRouter(
         await db.SortedSetAddAsync(InstancesKey, InstanceId, now + (long)InstanceExpiry.TotalMilliseconds);
         // Counted before the expired entries go: after a Redis outage nobody could beat, so the others'
         // entries have all expired, yet they are most likely alive and beat again within one interval.
-        othersAlive = await db.SortedSetLengthAsync(InstancesKey) > 1;
+        if (await db.SortedSetLengthAsync(InstancesKey) > 1)
+        {
+            lonelyBeats = 0;
+            othersAlive = true;
+        }
+        else if (++lonelyBeats >= LonelyBeatsBeforeAlone)
+        {
+            othersAlive = false;
+        }
+
         await db.SortedSetRemoveRangeByScoreAsync(InstancesKey, double.NegativeInfinity, now);
     }
 
@@ -354,6 +512,12 @@ internal sealed partial class InstanceRouter(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Forwarding {Count} frames to other instances failed; their recipients catch up by sync")]
     private static partial void LogForwardFailed(ILogger logger, int count, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Frames for other instances were dropped; asked them to resync {Count} users (-1: everyone)")]
+    private static partial void LogAskedToResync(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Another instance dropped frames for users connected here; {Count} sockets are closed so that their clients reconnect and sync")]
+    private static partial void LogResyncAsked(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "A frame from another instance could not be read")]
     private static partial void LogBadPayload(ILogger logger, Exception exception);

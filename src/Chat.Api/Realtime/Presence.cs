@@ -84,7 +84,7 @@ internal sealed partial class Presence(
                 {
                     await RefreshAsync();
                 }
-                catch (RedisException ex)
+                catch (Exception ex) when (ex.IsRedisFailure())
                 {
                     LogRefreshFailed(logger, ex);
                 }

@@ -46,7 +46,7 @@ public sealed partial class ChangePublisher(
                 RedisChannel.Literal(LiveNames.UserChannel(change.UserId)),
                 change.Seq.ToString(CultureInfo.InvariantCulture) + "\n" + Serialize(NotificationView.From(change.Row)))));
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             // The change is committed; streams that missed it replay it when they reconnect with Last-Event-ID.
             LogPublishFailed(logger, ex, changes.Count);

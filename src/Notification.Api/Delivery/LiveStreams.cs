@@ -121,7 +121,7 @@ internal sealed partial class LiveStreams(
                 {
                     await MarkLiveAsync(streams);
                 }
-                catch (RedisException ex)
+                catch (Exception ex) when (ex.IsRedisFailure())
                 {
                     LogHeartbeatFailed(logger, ex);
                 }
@@ -142,7 +142,7 @@ internal sealed partial class LiveStreams(
                 await revocations.SubscribeAsync(EndSession);
                 return;
             }
-            catch (RedisException ex)
+            catch (Exception ex) when (ex.IsRedisFailure())
             {
                 LogRevocationSubscribeFailed(logger, ex);
                 await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, attempt)), time, stoppingToken);
@@ -208,7 +208,7 @@ internal sealed partial class LiveStreams(
         {
             await action();
         }
-        catch (RedisException)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             // Best effort: the live entry expires by itself and a stale subscription only costs a message.
         }

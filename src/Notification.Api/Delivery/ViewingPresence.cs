@@ -25,7 +25,7 @@ public sealed partial class ViewingPresence(IConnectionMultiplexer redis, RedisK
             var viewing = await Task.WhenAll(checks);
             return userIds.Where((_, i) => viewing[i]).ToHashSet();
         }
-        catch (RedisException ex)
+        catch (Exception ex) when (ex.IsRedisFailure())
         {
             // Without presence, telling someone who may be looking beats losing the notification
             // (the event would otherwise fail until it is dead-lettered).
