@@ -39,6 +39,8 @@ export class ConversationStore extends EventTarget {
     this.viewing = null;
     /** @type {Promise<void> | null} */
     this.loading = null;
+    /** @type {Message[] | null} messages received while the list is being read */
+    this.arrivedWhileLoading = null;
     /** @type {Array<[string, EventListener]>} */
     this.subscriptions = [
       ['message', e => this.onMessage(/** @type {CustomEvent} */ (e).detail.message)],
@@ -55,19 +57,28 @@ export class ConversationStore extends EventTarget {
     for (const [type, listener] of this.subscriptions) this.socket.removeEventListener(type, listener);
   }
 
-  /** Reads the list again; concurrent callers share one request. */
+  /**
+   * Reads the list again; concurrent callers share one request. Messages that arrive while it is
+   * being read are applied again to the list it returns, which may have been read before them.
+   */
   load() {
     this.loading ??= (async () => {
+      /** @type {Message[]} */
+      const arrived = [];
+      this.arrivedWhileLoading = arrived;
       try {
         const page = await api.get('/chat?limit=100');
         const fresh = new Map();
         for (const item of page.items) fresh.set(item.conversationId, item);
         this.items = fresh;
+        this.arrivedWhileLoading = null;
+        for (const message of arrived) this.apply(message, { mayLoad: false });
         this.loaded = true;
         this.changed();
         await this.resolveNames([...fresh.values()]);
       } finally {
         this.loading = null;
+        this.arrivedWhileLoading = null;
       }
     })();
     return this.loading;
@@ -130,12 +141,19 @@ export class ConversationStore extends EventTarget {
 
   /** @param {Message} message */
   onMessage(message) {
+    this.apply(message, { mayLoad: true });
+  }
+
+  /**
+   * @param {Message} message
+   * @param {{mayLoad: boolean}} options whether a message of an unknown conversation may read the list
+   */
+  apply(message, { mayLoad }) {
     const item = this.items.get(message.conversationId);
-    if (!item) {
-      // A conversation someone else just started with this user.
-      this.load().catch(() => {});
-      return;
-    }
+    // A conversation someone else just started with this user: read the list (this message is applied to it).
+    if (!item && mayLoad) this.load().catch(() => {});
+    this.arrivedWhileLoading?.push(message);
+    if (!item) return;
     if (message.seq <= item.lastSeq && item.lastMessage && item.lastMessage.seq >= message.seq) return;
     item.lastSeq = Math.max(item.lastSeq, message.seq);
     item.lastMessage = message;
