@@ -89,7 +89,11 @@ public abstract class GatewayTests(MessengerApp messenger)
     {
         var alice = await Gateway().RegisterAsync();
         var bob = await Gateway().RegisterAsync();
-        using var created = await Gateway(alice.AccessToken).PostAsJsonAsync("/chat", new { type = "direct", userId = bob.UserId }, Cancellation);
+        // Chat knows users from their registration events: on Kafka bob may not be known yet.
+        using var created = await Eventually.GetAsync(
+            () => Gateway(alice.AccessToken).PostAsJsonAsync("/chat", new { type = "direct", userId = bob.UserId }, Cancellation),
+            response => response.IsSuccessStatusCode,
+            "a conversation with bob, once Chat has his registration event");
         var conversationId = (await created.Content.ReadFromJsonAsync<JsonElement>(Cancellation)).GetProperty("conversationId").GetGuid();
 
         using var bobSocket = await ConnectAsync(bob.AccessToken);
