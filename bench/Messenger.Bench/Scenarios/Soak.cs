@@ -64,8 +64,11 @@ internal static class Soak
                 series[name].Add((clock.Elapsed.TotalMinutes, sampler.MemoryMiB(name)));
             }
 
-            var next = SampleEvery - TimeSpan.FromTicks(clock.Elapsed.Ticks % SampleEvery.Ticks);
-            await Task.Delay(next < duration - clock.Elapsed ? next : duration - clock.Elapsed + TimeSpan.FromMilliseconds(1));
+            // Read the clock once: the run may end between two readings, and a negative delay throws.
+            var elapsed = clock.Elapsed;
+            var next = SampleEvery - TimeSpan.FromTicks(elapsed.Ticks % SampleEvery.Ticks);
+            var remaining = duration - elapsed;
+            await Task.Delay(remaining <= TimeSpan.Zero ? TimeSpan.Zero : next < remaining ? next : remaining + TimeSpan.FromMilliseconds(1));
         }
 
         foreach (var name in names)
