@@ -44,8 +44,19 @@ internal static class RedisStreamTrimmer
         }
 
         // MINID removes entries below the id, so the floor entry itself stays; "~" trims whole
-        // nodes only, which is cheap and never removes more.
-        return await db.StreamTrimByMinIdAsync(stream, minId.ToString(), useApproximateMaxLength: true);
+        // nodes only, which is cheap and never removes more. With "~" Redis also removes at most
+        // 100 nodes' worth of entries (10,000 by default) per call, less than a busy stream gains
+        // between two passes, so the pass repeats until nothing more goes.
+        var total = 0L;
+        long removed;
+        do
+        {
+            removed = await db.StreamTrimByMinIdAsync(stream, minId.ToString(), useApproximateMaxLength: true);
+            total += removed;
+        }
+        while (removed > 0);
+
+        return total;
     }
 
     /// <summary>A stream entry id, <c>milliseconds-sequence</c>, ordered as Redis orders them.</summary>
