@@ -53,6 +53,8 @@ internal static class Soak
 
         var names = sampler.Names.ToList();
         var series = names.ToDictionary(n => n, _ => new List<(double Minute, double MiB)>());
+        await using var stores = await StoreProbe.OpenAsync(system.Redis.ConnectionString, system.Postgres.ConnectionString);
+        var held = new List<(double Minute, StoreReading Reading)>();
         var clock = Stopwatch.StartNew();
         var duration = TimeSpan.FromMinutes(minutes);
         traffic.StartSending(rate);
@@ -63,6 +65,8 @@ internal static class Soak
             {
                 series[name].Add((clock.Elapsed.TotalMinutes, sampler.MemoryMiB(name)));
             }
+
+            held.Add((clock.Elapsed.TotalMinutes, await stores.ReadAsync()));
 
             // Read the clock once: the run may end between two readings, and a negative delay throws.
             var elapsed = clock.Elapsed;
@@ -76,6 +80,7 @@ internal static class Soak
             series[name].Add((clock.Elapsed.TotalMinutes, sampler.MemoryMiB(name)));
         }
 
+        held.Add((clock.Elapsed.TotalMinutes, await stores.ReadAsync()));
         await traffic.StopSendingAsync();
         BenchContext.Say($"Sent {N(traffic.Ledger.Created)} messages, {N(traffic.Ledger.Acked)} acked; settling");
         var settled = await traffic.SettleAsync(TimeSpan.FromMinutes(2));
@@ -100,6 +105,16 @@ internal static class Soak
         report.Table(["process", "RSS at 1 min", "at half time", "at the end", "growth, second half", "bound", "flat"],
             rows.Select(r => (IReadOnlyList<string>)[r.Name, Mib(r.AtOneMinute), Mib(r.AtHalf), Mib(r.AtEnd), Signed(r.GrowthMiB), Mib(r.BoundMiB), r.Name == "generator" ? "(not judged)" : r.Flat ? "yes" : "**no**"]),
             "lrrrrrl");
+        report.Paragraph("What the stores held (a store's RSS follows the data it keeps; PostgreSQL's also its shared buffers as they fill):");
+        StoreReading At(double minute) => held.MinBy(h => Math.Abs(h.Minute - minute)).Reading;
+        var storeColumns = new[] { Math.Min(1, minutes / 2), minutes / 2, minutes }.Select(At).ToList();
+        report.Table(["", "at 1 min", "at half time", "at the end"],
+            [
+                ["Redis used_memory", .. storeColumns.Select(r => Mib(r.RedisUsedMiB))],
+                ["event-log stream entries", .. storeColumns.Select(r => N(r.StreamEntries))],
+                ["of them not yet handled by a consumer group", .. storeColumns.Select(r => N(r.UnreadEntries))],
+                ["PostgreSQL databases", .. storeColumns.Select(r => Mib(r.PostgresDataMiB))],
+            ], "lrrr");
         report.Heading("Messages");
         report.Paragraph($"{N(traffic.Ledger.Created)} messages written in {traffic.SendSeconds:0} s ({N(traffic.Ledger.Created / Math.Max(1, traffic.SendSeconds))}/s), " +
             $"{N(traffic.Ledger.Acked)} acked; {(settled ? "every message acked and every member caught up" : $"**not settled**: {traffic.Unacked} unacked, {traffic.Behind()} members behind")}.");
@@ -118,6 +133,7 @@ internal static class Soak
         report.Json["processes"] = JsonSerializer.SerializeToNode(rows, Report.JsonOptions);
         report.Json["rss"] = JsonSerializer.SerializeToNode(series.ToDictionary(s => s.Key, s => s.Value.Select(p => new[] { Math.Round(p.Minute, 3), Math.Round(p.MiB, 1) })), Report.JsonOptions);
         report.Json["messages"] = JsonSerializer.SerializeToNode(counts, Report.JsonOptions);
+        report.Json["stores"] = JsonSerializer.SerializeToNode(held.Select(h => new { minute = Math.Round(h.Minute, 3), h.Reading }), Report.JsonOptions);
         await report.WriteAsync();
     }
 
