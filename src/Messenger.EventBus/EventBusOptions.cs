@@ -77,7 +77,7 @@ public sealed class RedisStreamsOptions
 
 public sealed class ConsumerRetryOptions
 {
-    /// <summary>Attempts a handler gets before its event is dead-lettered.</summary>
+    /// <summary>Failures of a handler because of its event (not because a dependency was out of reach) before the event is dead-lettered.</summary>
     public int MaxAttempts { get; set; } = 5;
 
     public TimeSpan InitialRetryDelay { get; set; } = TimeSpan.FromMilliseconds(100);

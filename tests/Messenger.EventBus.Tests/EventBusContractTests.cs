@@ -387,6 +387,30 @@ public abstract class EventBusContractTests(TestServers servers)
         Assert.Equal([(credit.EventId, 10), (other.EventId, 5)], credits.Select(c => (c.EventId, c.Amount)));
     }
 
+    [Fact]
+    public async Task Event_whose_database_is_down_waits_for_it_past_its_attempts_instead_of_being_parked()
+    {
+        await using var environment = await CreateEnvironmentAsync();
+        await using var postgres = await PostgresServer.StartAsync(Cancellation);
+        var database = await TestDbContext.CreateDatabaseAsync(postgres);
+        var probe = new Probe();
+        await using var host = await BusHost.StartAsync(environment, probe,
+            services => services.AddEventConsumer("ledger").Handle<Credited, CreditHandler>(), database);
+        await using var deadLetters = DeadLetterReader.Start(host, Credited.Topic);
+        var credit = BusHost.Message(new Credited("alice", 10));
+
+        await postgres.StopAsync(Cancellation);
+        await host.PublishAsync(credit);
+        // Three failures of the event itself would park it; the outage outlasts twice as many attempts.
+        await Eventually.UntilAsync(() => probe.InvocationsOf(credit.EventId) >= 6, "six attempts while the database is down");
+        await postgres.RestartAsync(Cancellation);
+
+        await using var db = TestDbContext.Open(database);
+        await Eventually.UntilAsync(() => db.Credits.AnyAsync(c => c.EventId == credit.EventId, Cancellation), "the credit stored once the database is back");
+        Assert.Equal(1, await db.Credits.CountAsync(Cancellation));
+        Assert.Empty(deadLetters.Messages);
+    }
+
     private static async Task WriteNoteWithEventAsync(BusHost host, Pinged ping, bool commit)
     {
         await using var scope = host.Services.CreateAsyncScope();

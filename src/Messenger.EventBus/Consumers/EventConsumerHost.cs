@@ -12,9 +12,10 @@ namespace Messenger.EventBus.Consumers;
 
 /// <summary>
 /// One member of a consumer group: reads the topics of the group's events, hands each event to its
-/// handler in a fresh DI scope, retries a failing handler with back-off and, when it keeps failing,
-/// parks the message in <c>{topic}.dlq</c> with the error before acknowledging it. Nothing is
-/// acknowledged that was neither handled nor parked.
+/// handler in a fresh DI scope, retries a failing handler with back-off and, when it keeps failing
+/// because of the event, parks the message in <c>{topic}.dlq</c> with the error before acknowledging
+/// it. A handler that cannot reach its database or another dependency is retried until it can (see
+/// <see cref="DependencyFailure"/>). Nothing is acknowledged that was neither handled nor parked.
 /// </summary>
 internal sealed class EventConsumerHost(
     EventConsumerBuilder registrations,
@@ -177,7 +178,10 @@ internal sealed class EventConsumerHost(
         using var activity = EventBusTelemetry.StartConsume(message.Topic, group, message.Headers);
         activity?.SetTag("messaging.message.id", envelope.Id.ToString());
         Exception? lastError = null;
-        for (var attempt = 1; attempt <= retry.MaxAttempts; attempt++)
+        // Only failures that concern the event count towards parking it; while a dependency is out
+        // of reach the event waits for it, however long that takes, as later ones would fail alike.
+        var eventFailures = 0;
+        for (var attempt = 1; ; attempt++)
         {
             try
             {
@@ -199,14 +203,24 @@ internal sealed class EventConsumerHost(
             {
                 lastError = ex;
                 EventBusTelemetry.HandlerFailures.Add(1);
-                if (attempt == retry.MaxAttempts)
+                var dependency = DependencyFailure.Is(ex);
+                if (!dependency && ++eventFailures == retry.MaxAttempts)
                 {
                     break;
                 }
 
                 var delay = Backoff.Delay(attempt, retry.InitialRetryDelay, retry.MaxRetryDelay);
-                logger.LogWarning(ex, "Handler of {Type} {EventId} in group {Group} failed (attempt {Attempt} of {MaxAttempts}); retrying in {Delay}",
-                    envelope.Type, envelope.Id, group, attempt, retry.MaxAttempts, delay);
+                if (dependency)
+                {
+                    logger.LogWarning(ex, "Handler of {Type} {EventId} in group {Group} could not reach a dependency (attempt {Attempt}); retrying in {Delay} until it answers",
+                        envelope.Type, envelope.Id, group, attempt, delay);
+                }
+                else
+                {
+                    logger.LogWarning(ex, "Handler of {Type} {EventId} in group {Group} failed ({Failures} of {MaxAttempts} failures before it is parked); retrying in {Delay}",
+                        envelope.Type, envelope.Id, group, eventFailures, retry.MaxAttempts, delay);
+                }
+
                 await Task.Delay(delay, time, cancellationToken);
             }
         }
