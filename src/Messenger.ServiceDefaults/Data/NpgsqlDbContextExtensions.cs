@@ -44,7 +44,28 @@ public static class NpgsqlDbContextExtensions
 internal sealed class DatabaseMigrator<TContext>(IServiceProvider services, ILogger<DatabaseMigrator<TContext>> logger) : IHostedService
     where TContext : DbContext
 {
+    /// <summary>
+    /// One migration of this context type at a time in a process. Hosts of one context type share
+    /// EF Core's design-time model, and EF Core 10 builds its relational model lazily without making
+    /// the check and the build atomic: two first migrations at once (several hosts in one test
+    /// process) can fail with "The model must be finalized …". One host per process never waits.
+    /// </summary>
+    private static readonly SemaphoreSlim OneAtATime = new(1, 1);
+
     public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await OneAtATime.WaitAsync(cancellationToken);
+        try
+        {
+            await MigrateAsync(cancellationToken);
+        }
+        finally
+        {
+            OneAtATime.Release();
+        }
+    }
+
+    private async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TContext>();
