@@ -62,6 +62,24 @@ else if (dotnetTestExitCode != 0 && failed == 0)
     problems.Add($"dotnet test exited with code {dotnetTestExitCode} although every reported test passed (see the output above)");
 }
 
+// Again, briefly, where the end of a long log (all a CI page may show) still has it.
+var failures = runs.SelectMany(run => run.Failed).ToList();
+if (failures.Count > 0)
+{
+    Console.WriteLine();
+    Console.WriteLine("Why they failed (the start of each message):");
+    foreach (var test in failures)
+    {
+        Console.WriteLine($"  {test.Name}");
+        var message = test.Details.TakeWhile(line => !line.StartsWith("at ", StringComparison.Ordinal)).Take(3);
+        var where = test.Details.Where(line => line.StartsWith("at ", StringComparison.Ordinal) && line.Contains(":line ", StringComparison.Ordinal)).Take(1);
+        foreach (var line in message.Concat(where))
+        {
+            Console.WriteLine($"    {(line.Length > 240 ? line[..240] + "…" : line)}");
+        }
+    }
+}
+
 Console.WriteLine();
 foreach (var run in runs.Where(run => run.Project is not null || run.AbortReason is not null).OrderBy(run => run.Project ?? run.FileName, StringComparer.Ordinal))
 {
