@@ -32,6 +32,9 @@ export class NotificationFeed extends EventTarget {
     this.timer = undefined;
     /** @type {number | undefined} */
     this.countTimer = undefined;
+    this.countAttempt = 0;
+    /** @type {Notification[] | null} what the stream brought while the list was being read */
+    this.arrivedDuringReload = null;
   }
 
   start() {
@@ -49,13 +52,23 @@ export class NotificationFeed extends EventTarget {
     this.lastEventId = null;
     this.items = [];
     this.unreadCount = 0;
+    this.countAttempt = 0;
+    this.arrivedDuringReload = null;
   }
 
   async reload() {
-    const [page, count] = await Promise.all([api.get('/notifications?limit=50'), api.get('/notifications/unread-count')]);
-    this.items = page.items ?? [];
-    this.nextCursor = page.nextCursor ?? null;
-    this.unreadCount = count.count;
+    const arrived = this.arrivedDuringReload = [];
+    try {
+      const [page, count] = await Promise.all([api.get('/notifications?limit=50'), api.get('/notifications/unread-count')]);
+      this.items = page.items ?? [];
+      this.nextCursor = page.nextCursor ?? null;
+      this.unreadCount = count.count;
+    } finally {
+      if (this.arrivedDuringReload === arrived) this.arrivedDuringReload = null;
+    }
+    // The list may have been read before a change the stream already brought: apply those again.
+    for (const notification of arrived) this.upsert(notification);
+    if (arrived.length > 0) this.recount();
     this.changed();
   }
 
@@ -88,8 +101,6 @@ export class NotificationFeed extends EventTarget {
     let token;
     try {
       token = await session.accessToken({ force: this.attempt > 0 });
-      // The first time, and whenever resuming is impossible, the list is read whole.
-      if (this.lastEventId === null) await this.reload();
     } catch {
       this.retry();
       return;
@@ -98,9 +109,14 @@ export class NotificationFeed extends EventTarget {
     const resume = this.lastEventId === null ? '' : `&lastEventId=${encodeURIComponent(this.lastEventId)}`;
     const source = new EventSource(`/notifications/stream?access_token=${encodeURIComponent(token)}${resume}`);
     this.source = source;
-    source.addEventListener('open', () => { this.attempt = 0; });
+    source.addEventListener('open', () => {
+      this.attempt = 0;
+      // The first time, and whenever resuming is impossible, the list is read whole, once the
+      // stream is open: what changes from then on comes live, so nothing falls between the two.
+      if (this.lastEventId === null) this.reloadUntilDone(source);
+    });
     source.addEventListener('notification', event => this.receive(/** @type {MessageEvent} */ (event)));
-    source.addEventListener('resync', () => { this.reload().catch(() => {}); });
+    source.addEventListener('resync', () => this.reloadUntilDone(source));
     source.addEventListener('error', () => {
       // The stream ended (token expiry, a restart) or was refused. EventSource would retry with the
       // same, possibly expired, token: reopen it here with a fresh one instead.
@@ -108,6 +124,18 @@ export class NotificationFeed extends EventTarget {
       source.close();
       this.source = null;
       this.retry();
+    });
+  }
+
+  /**
+   * Reads the list whole, and again after a pause while that fails and the stream is still open.
+   * @param {EventSource} source
+   */
+  reloadUntilDone(source, attempt = 0) {
+    this.reload().catch(() => {
+      if (!this.running || this.source !== source) return;
+      const delay = backoffMs[Math.min(attempt, backoffMs.length - 1)];
+      window.setTimeout(() => { if (this.source === source) this.reloadUntilDone(source, attempt + 1); }, delay);
     });
   }
 
@@ -129,6 +157,7 @@ export class NotificationFeed extends EventTarget {
       return;
     }
     if (event.lastEventId) this.lastEventId = event.lastEventId;
+    this.arrivedDuringReload?.push(notification);
     const isNew = !this.items.some(n => n.id === notification.id);
     this.upsert(notification);
     this.recount();
@@ -155,17 +184,21 @@ export class NotificationFeed extends EventTarget {
     this.changed();
   }
 
-  /** Asks for the unread count again, once for a burst of changes. */
+  /** Asks for the unread count again, once for a burst of changes, and again after a failure. */
   recount() {
     window.clearTimeout(this.countTimer);
+    const delay = this.countAttempt === 0 ? 150 : backoffMs[Math.min(this.countAttempt - 1, backoffMs.length - 1)];
     this.countTimer = window.setTimeout(async () => {
       try {
         this.unreadCount = (await api.get('/notifications/unread-count')).count;
+        this.countAttempt = 0;
         this.changed();
       } catch {
-        // The next change asks again.
+        if (!this.running) return;
+        this.countAttempt += 1;
+        this.recount();
       }
-    }, 150);
+    }, delay);
   }
 
   changed() {
