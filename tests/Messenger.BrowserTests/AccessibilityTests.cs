@@ -5,12 +5,12 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Messenger.BrowserTests;
 
-public sealed partial class AccessibilityTests(BrowserSystem system)
+public sealed partial class AccessibilityTests(BrowserSystem system) : BrowserTest(system)
 {
     [Fact]
     public async Task Every_form_control_of_every_screen_has_an_accessible_name()
     {
-        var heidi = await Person.NewAsync(system, "Heidi");
+        var heidi = await NewPersonAsync("Heidi");
         await heidi.Page.GotoAsync("/#/register");
         await ExpectNamedControlsAsync(heidi.Page, "Create an account");
         await heidi.Page.GotoAsync("/#/login");
@@ -27,7 +27,7 @@ public sealed partial class AccessibilityTests(BrowserSystem system)
     [Fact]
     public async Task A_profile_can_be_edited_with_the_keyboard_alone_and_errors_are_tied_to_their_field()
     {
-        var ivan = await Person.NewAsync(system, "Ivan");
+        var ivan = await NewPersonAsync("Ivan");
         await ivan.RegisterAsync();
         await ivan.GoToAsync("Profile");
         var displayName = ivan.Page.GetByLabel("Display name");

@@ -9,16 +9,16 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Messenger.BrowserTests;
 
-public sealed partial class AttachmentTests(BrowserSystem system)
+public sealed partial class AttachmentTests(BrowserSystem system) : BrowserTest(system)
 {
     [Fact]
     public async Task A_picture_sent_from_one_browser_shows_as_a_thumbnail_on_the_other_that_opens_the_full_picture_and_a_file_as_a_download()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        var gina = await Person.NewAsync(system, "Gina");
-        var hugo = await Person.NewAsync(system, "Hugo");
-        using var ginaApi = await ApiClient.RegisterAsync(system.BaseAddress, gina, cancellationToken);
-        using var hugoApi = await ApiClient.RegisterAsync(system.BaseAddress, hugo, cancellationToken);
+        var gina = await NewPersonAsync("Gina");
+        var hugo = await NewPersonAsync("Hugo");
+        using var ginaApi = await ApiClient.RegisterAsync(App.BaseAddress, gina, cancellationToken);
+        using var hugoApi = await ApiClient.RegisterAsync(App.BaseAddress, hugo, cancellationToken);
         var conversationId = await ginaApi.OpenDirectConversationAsync(hugoApi.UserId, cancellationToken);
         await gina.LogInAsync();
         await hugo.LogInAsync();

@@ -5,14 +5,14 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Messenger.BrowserTests;
 
-public sealed class ChattingTests(BrowserSystem system)
+public sealed class ChattingTests(BrowserSystem system) : BrowserTest(system)
 {
     [Fact]
     public async Task Two_people_register_befriend_each_other_chat_live_see_history_after_a_reload_and_get_notified()
     {
         // Alice on a laptop-sized window, Bob on a phone-sized one (list and chat as separate screens).
-        var alice = await Person.NewAsync(system, "Alice");
-        var bob = await Person.NewAsync(system, "Bob", width: 390, height: 780);
+        var alice = await NewPersonAsync("Alice");
+        var bob = await NewPersonAsync("Bob", width: 390, height: 780);
 
         await alice.Page.GotoAsync("/");
         await Expect(alice.Page.GetByRole(AriaRole.Heading, new() { Name = "Log in" })).ToBeVisibleAsync();
@@ -82,10 +82,10 @@ public sealed class ChattingTests(BrowserSystem system)
     public async Task Edits_reactions_and_deletions_reach_the_other_side_live()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        var jack = await Person.NewAsync(system, "Jack");
-        var kim = await Person.NewAsync(system, "Kim");
-        using var jackApi = await ApiClient.RegisterAsync(system.BaseAddress, jack, cancellationToken);
-        using var kimApi = await ApiClient.RegisterAsync(system.BaseAddress, kim, cancellationToken);
+        var jack = await NewPersonAsync("Jack");
+        var kim = await NewPersonAsync("Kim");
+        using var jackApi = await ApiClient.RegisterAsync(App.BaseAddress, jack, cancellationToken);
+        using var kimApi = await ApiClient.RegisterAsync(App.BaseAddress, kim, cancellationToken);
         var conversationId = await jackApi.OpenDirectConversationAsync(kimApi.UserId, cancellationToken);
         await jack.LogInAsync();
         await kim.LogInAsync();
@@ -120,10 +120,10 @@ public sealed class ChattingTests(BrowserSystem system)
     public async Task Earlier_messages_load_on_demand_back_to_the_beginning_of_the_conversation()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        var carol = await Person.NewAsync(system, "Carol");
-        var dave = await Person.NewAsync(system, "Dave");
-        using var carolApi = await ApiClient.RegisterAsync(system.BaseAddress, carol, cancellationToken);
-        using var daveApi = await ApiClient.RegisterAsync(system.BaseAddress, dave, cancellationToken);
+        var carol = await NewPersonAsync("Carol");
+        var dave = await NewPersonAsync("Dave");
+        using var carolApi = await ApiClient.RegisterAsync(App.BaseAddress, carol, cancellationToken);
+        using var daveApi = await ApiClient.RegisterAsync(App.BaseAddress, dave, cancellationToken);
         var conversationId = await daveApi.OpenDirectConversationAsync(carolApi.UserId, cancellationToken);
         for (var i = 1; i <= 45; i++)
         {

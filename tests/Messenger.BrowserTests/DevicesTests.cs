@@ -4,15 +4,15 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Messenger.BrowserTests;
 
-public sealed class DevicesTests(BrowserSystem system)
+public sealed class DevicesTests(BrowserSystem system) : BrowserTest(system)
 {
     [Fact]
     public async Task Logging_out_the_other_devices_from_the_devices_page_signs_them_out()
     {
-        var grace = await Person.NewAsync(system, "Grace");
+        var grace = await NewPersonAsync("Grace");
         await grace.RegisterAsync();
         // The same account in a second browser profile: another device.
-        var phone = new Person(await system.NewPageAsync(390, 780), grace.Username, grace.DisplayName);
+        var phone = new Person(await NewPageAsync(390, 780), grace.Username, grace.DisplayName);
         await phone.LogInAsync();
 
         await grace.GoToAsync("Devices");

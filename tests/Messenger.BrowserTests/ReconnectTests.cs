@@ -4,16 +4,16 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Messenger.BrowserTests;
 
-public sealed class ReconnectTests(BrowserSystem system)
+public sealed class ReconnectTests(BrowserSystem system) : BrowserTest(system)
 {
     [Fact]
     public async Task After_the_connection_drops_the_chat_receives_exactly_what_it_missed_and_delivers_what_was_written_offline()
     {
         var cancellationToken = TestContext.Current.CancellationToken;
-        var erin = await Person.NewAsync(system, "Erin");
-        var frank = await Person.NewAsync(system, "Frank");
-        using var erinApi = await ApiClient.RegisterAsync(system.BaseAddress, erin, cancellationToken);
-        using var frankApi = await ApiClient.RegisterAsync(system.BaseAddress, frank, cancellationToken);
+        var erin = await NewPersonAsync("Erin");
+        var frank = await NewPersonAsync("Frank");
+        using var erinApi = await ApiClient.RegisterAsync(App.BaseAddress, erin, cancellationToken);
+        using var frankApi = await ApiClient.RegisterAsync(App.BaseAddress, frank, cancellationToken);
         var conversationId = await frankApi.OpenDirectConversationAsync(erinApi.UserId, cancellationToken);
 
         // Every chat socket of Erin's page goes through this route, so the test can cut it.

@@ -6,14 +6,14 @@ using static Microsoft.Playwright.Assertions;
 
 namespace Messenger.BrowserTests;
 
-public sealed partial class SignInTests(BrowserSystem system)
+public sealed partial class SignInTests(BrowserSystem system) : BrowserTest(system)
 {
     [Fact]
     public async Task A_wrong_password_shows_the_servers_explanation_and_keeps_the_user_on_the_login_page()
     {
-        var liam = await Person.NewAsync(system, "Liam");
+        var liam = await NewPersonAsync("Liam");
         await liam.RegisterAsync();
-        var otherDevice = new Person(await system.NewPageAsync(), liam.Username, liam.DisplayName);
+        var otherDevice = new Person(await NewPageAsync(), liam.Username, liam.DisplayName);
 
         await otherDevice.Page.GotoAsync("/#/login");
         await otherDevice.Page.GetByLabel("Username or e-mail").FillAsync(liam.Username);
@@ -27,7 +27,7 @@ public sealed partial class SignInTests(BrowserSystem system)
     [Fact]
     public async Task Registration_errors_appear_next_to_the_field_they_concern()
     {
-        var mia = await Person.NewAsync(system, "Mia");
+        var mia = await NewPersonAsync("Mia");
         await mia.Page.GotoAsync("/#/register");
         await mia.Page.GetByLabel("Username", new() { Exact = true }).FillAsync(mia.Username);
         await mia.Page.GetByLabel("Password", new() { Exact = true }).FillAsync("short");
@@ -42,7 +42,7 @@ public sealed partial class SignInTests(BrowserSystem system)
     [Fact]
     public async Task The_login_page_offers_only_the_sign_in_providers_the_server_lists()
     {
-        var page = await system.NewPageAsync();
+        var page = await NewPageAsync();
         var providers = page.WaitForResponseAsync(response => response.Url.EndsWith("/oauth/providers", StringComparison.Ordinal));
         await page.GotoAsync("/#/login");
         var listed = await (await providers).JsonAsync();
@@ -54,7 +54,7 @@ public sealed partial class SignInTests(BrowserSystem system)
     [Fact]
     public async Task Log_in_with_the_provider_signs_in_to_an_account_named_after_the_provider_profile()
     {
-        if (system.Provider is not { } provider)
+        if (App.Provider is not { } provider)
         {
             Assert.Skip($"The messenger at {BrowserSystem.UrlVariable} was started without the test's OpenID Connect provider.");
             return;
@@ -62,7 +62,7 @@ public sealed partial class SignInTests(BrowserSystem system)
 
         var name = "olga" + Guid.NewGuid().ToString("N")[..8];
         provider.SignsInWithoutHint = new TestOidcProvider.Person(Guid.NewGuid().ToString(), $"{name}@idp.example", true, name, "Olga Idp");
-        var page = await system.NewPageAsync();
+        var page = await NewPageAsync();
         await page.GotoAsync("/#/login");
 
         // The button sends the browser to the provider, which signs Olga in and sends it back to the
@@ -77,7 +77,7 @@ public sealed partial class SignInTests(BrowserSystem system)
     [Fact]
     public async Task The_provider_callback_page_refuses_a_sign_in_this_browser_did_not_start()
     {
-        var page = await system.NewPageAsync();
+        var page = await NewPageAsync();
         await page.GotoAsync("/oauth/callback.html?code=stolen-code&state=guessed");
 
         await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Sign-in failed" })).ToBeVisibleAsync();
