@@ -24,13 +24,18 @@ export function render(main, _params, _context) {
     h('div', { class: 'inline' }, input, h('button', { type: 'submit', class: 'primary' }, 'Search')));
   main.append(h('div', { class: 'page' }, h('h1', {}, 'Find people'), form, summary, results));
 
+  // Only the latest search is shown: an earlier one answered late would replace its results (and
+  // the outcome of a friend request sent from them).
+  let latest = 0;
   form.addEventListener('submit', async event => {
     event.preventDefault();
     const q = input.value.trim();
     if (!q) return;
+    const search = ++latest;
     api.clearFormErrors(form);
     try {
       const page = await api.get(`/user/search?q=${encodeURIComponent(q)}&limit=20`);
+      if (search !== latest) return;
       /** @type {Profile[]} */
       const items = page.items;
       summary.textContent = items.length === 0 ? `Nobody found for “${q}”.` : `${items.length} found for “${q}”.`;
@@ -54,7 +59,7 @@ export function render(main, _params, _context) {
           h('span', {}, `@${profile.username}${profile.bio ? ` · ${profile.bio}` : ''}`), button, outcome);
       }));
     } catch (error) {
-      api.showFormError(form, error);
+      if (search === latest) api.showFormError(form, error);
     }
   });
   input.focus();
