@@ -19,7 +19,9 @@ public sealed class BrowserSystem : IAsyncLifetime
     public const string UrlVariable = "MESSENGER_TEST_URL";
 
     private static readonly string[] ChromiumPaths = ["/usr/lib/chromium/chromium", "/usr/bin/chromium"];
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    // Generous: on two cores the whole messenger starts beside another test project's (the browser
+    // tests' or the other event log's), and its five services took 2.5 min to report healthy once.
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(6);
 
     /// <summary>How the web client lists the provider: "Log in with Local ID".</summary>
     public const string ProviderDisplayName = "Local ID";
