@@ -125,14 +125,14 @@ internal sealed record TestRunFile(string FileName, string? Project, int Passed,
 
     private static string Outcome(XElement result) => (string?)result.Attribute("outcome") ?? "Unknown";
 
-    /// <summary>The first lines of a failed test's message and the first frames of its stack trace.</summary>
+    /// <summary>The first 40 lines of a failed test's message (enough for a page snapshot) and the first frames of its stack trace.</summary>
     private static IReadOnlyList<string> Details(XElement result)
     {
         var error = result.Descendants(Trx + "ErrorInfo").FirstOrDefault();
         static IEnumerable<string> Lines(string? text, int count) => (text ?? "")
             .Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Take(count);
-        return [.. Lines((string?)error?.Element(Trx + "Message"), 8), .. Lines((string?)error?.Element(Trx + "StackTrace"), 4)];
+        return [.. Lines((string?)error?.Element(Trx + "Message"), 40), .. Lines((string?)error?.Element(Trx + "StackTrace"), 4)];
     }
 
     /// <summary>

@@ -39,4 +39,33 @@ public sealed class SearchTests(BrowserSystem system) : BrowserTest(system)
         Assert.Equal($"Nobody found for “{latest}”.", await nora.Main.Locator(".search-summary").InnerTextAsync());
         Assert.Empty(nora.PageProblems);
     }
+
+    [Fact]
+    public async Task A_friend_request_still_shows_as_sent_after_a_search_answered_later_redraws_the_results()
+    {
+        var nora = await NewPersonAsync("Nora");
+        var omar = await NewPersonAsync("Omar");
+        await nora.RegisterAsync();
+        await omar.RegisterAsync();
+        var add = await nora.FindAsync(omar);
+
+        // Nora searches again; the server answers 2 s late, after she has asked Omar.
+        await nora.Page.RouteAsync(url => url.Contains("/user/search", StringComparison.Ordinal), async route =>
+        {
+            await Task.Delay(2_000);
+            await route.ContinueAsync();
+        });
+        var lateAnswer = nora.Page.WaitForResponseAsync(response => response.Url.Contains("/user/search", StringComparison.Ordinal));
+        await nora.Page.GetByRole(AriaRole.Button, new() { Name = "Search", Exact = true }).ClickAsync();
+        await add.ClickAsync();
+        var outcome = nora.SearchResult(omar).GetByRole(AriaRole.Status);
+        await Assertions.Expect(outcome).ToHaveTextAsync("Request sent.");
+        await lateAnswer;
+        // Give the page the moment it would take to redraw the results.
+        await nora.Page.EvaluateAsync("() => new Promise(resolve => setTimeout(resolve, 300))");
+
+        Assert.Equal("Request sent.", await outcome.InnerTextAsync());
+        Assert.True(await add.IsDisabledAsync(), "Add friend can be clicked again for someone already asked.");
+        Assert.Empty(nora.PageProblems);
+    }
 }

@@ -79,8 +79,17 @@ public sealed partial class Person
     /// <summary>Finds someone on the "Find people" page and sends them a friend request.</summary>
     public async Task AskToBeFriendsAsync(Person other)
     {
+        var add = await FindAsync(other);
+        await add.ClickAsync();
+        // The row's own outcome, so that a failure says what the page answered instead.
+        await Expect(SearchResult(other).GetByRole(AriaRole.Status)).ToHaveTextAsync("Request sent.");
+    }
+
+    /// <summary>Searches for someone on the "Find people" page until they are found; their "Add friend" button.</summary>
+    public async Task<ILocator> FindAsync(Person other)
+    {
         await GoToAsync("Find people");
-        var add = Page.GetByRole(AriaRole.Button, new() { Name = $"Add {other.Username} as a friend" });
+        var add = AddAsFriendButton(other);
         // The other person's profile is created from their registration event: search until it is there.
         for (var attempt = 0; ; attempt++)
         {
@@ -89,16 +98,20 @@ public sealed partial class Person
             try
             {
                 await Expect(add).ToBeVisibleAsync(new() { Timeout = 1_000 });
-                break;
+                return add;
             }
             catch (PlaywrightException) when (attempt < 15)
             {
             }
         }
-
-        await add.ClickAsync();
-        await Expect(Main.GetByText("Request sent.")).ToBeVisibleAsync();
     }
+
+    public ILocator AddAsFriendButton(Person other) => Main.Locator(AddAsFriend(other));
+
+    /// <summary>Someone's row in the search results (a filter's inner locator is relative to the row).</summary>
+    public ILocator SearchResult(Person other) => Main.GetByRole(AriaRole.Listitem).Filter(new() { Has = AddAsFriend(other) });
+
+    private ILocator AddAsFriend(Person other) => Page.GetByRole(AriaRole.Button, new() { Name = $"Add {other.Username} as a friend" });
 
     public async Task AcceptFriendRequestFromAsync(Person other)
     {

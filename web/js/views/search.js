@@ -24,9 +24,13 @@ export function render(main, _params, _context) {
     h('div', { class: 'inline' }, input, h('button', { type: 'submit', class: 'primary' }, 'Search')));
   main.append(h('div', { class: 'page' }, h('h1', {}, 'Find people'), form, summary, results));
 
-  // Only the latest search is shown: an earlier one answered late would replace its results (and
-  // the outcome of a friend request sent from them).
+  // Only the latest search is shown: an earlier one answered late would replace its results.
   let latest = 0;
+  // The friend requests sent from this page, by user id, with what came of them: results shown
+  // after the click (a search answered late, or a new one finding the same person) keep saying so.
+  /** @type {Map<string, string>} */
+  const requested = new Map();
+
   form.addEventListener('submit', async event => {
     event.preventDefault();
     const q = input.value.trim();
@@ -39,28 +43,47 @@ export function render(main, _params, _context) {
       /** @type {Profile[]} */
       const items = page.items;
       summary.textContent = items.length === 0 ? `Nobody found for “${q}”.` : `${items.length} found for “${q}”.`;
-      replace(results, items.map(profile => {
-        users.remember(profile.userId, profile.username, profile.displayName);
-        const outcome = h('span', { class: 'outcome', role: 'status' });
-        const button = h('button', {
-          type: 'button', class: 'primary', 'aria-label': `Add ${profile.username} as a friend`,
-        }, 'Add friend');
-        button.addEventListener('click', async () => {
-          button.disabled = true;
-          try {
-            const request = await api.post('/friends/request', { userId: profile.userId });
-            outcome.textContent = request.status === 'accepted' ? 'You are now friends.' : 'Request sent.';
-          } catch (error) {
-            outcome.textContent = error instanceof Error ? error.message : String(error);
-            button.disabled = false;
-          }
-        });
-        return person(profile.displayName || profile.username,
-          h('span', {}, `@${profile.username}${profile.bio ? ` · ${profile.bio}` : ''}`), button, outcome);
-      }));
+      replace(results, items.map(result));
     } catch (error) {
       if (search === latest) api.showFormError(form, error);
     }
   });
   input.focus();
+
+  /** @param {Profile} profile */
+  function result(profile) {
+    users.remember(profile.userId, profile.username, profile.displayName);
+    const sent = requested.get(profile.userId);
+    const button = h('button', {
+      type: 'button', class: 'primary', 'aria-label': `Add ${profile.username} as a friend`,
+      'data-user-id': profile.userId, disabled: sent !== undefined,
+    }, 'Add friend');
+    const outcome = h('span', { class: 'outcome', role: 'status', 'data-user-id': profile.userId }, sent);
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      try {
+        const request = await api.post('/friends/request', { userId: profile.userId });
+        const text = request.status === 'accepted' ? 'You are now friends.' : 'Request sent.';
+        requested.set(profile.userId, text);
+        showOutcome(profile.userId, text, true);
+      } catch (error) {
+        showOutcome(profile.userId, error instanceof Error ? error.message : String(error), false);
+      }
+    });
+    return person(profile.displayName || profile.username,
+      h('span', {}, `@${profile.username}${profile.bio ? ` · ${profile.bio}` : ''}`), button, outcome);
+  }
+
+  /**
+   * Shows what came of a friend request in the results on screen now (maybe a later search's).
+   * @param {string} userId
+   * @param {string} text
+   * @param {boolean} done
+   */
+  function showOutcome(userId, text, done) {
+    for (const element of results.querySelectorAll(`[data-user-id="${CSS.escape(userId)}"]`)) {
+      if (element instanceof HTMLButtonElement) element.disabled = done;
+      else element.textContent = text;
+    }
+  }
 }
