@@ -27,7 +27,7 @@ internal static class ChatThroughput
         var rates = o.Ints("rates",
             [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 50_000, 60_000, 70_000, 80_000, 90_000, 100_000, 110_000, 120_000, 130_000, 140_000, 150_000, 160_000, 180_000],
             [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 40_000, 60_000, 80_000, 100_000, 120_000, 140_000]);
-        var gatewayRates = o.Ints("gateway-rates", [10_000, 30_000], [10_000]);
+        var gatewayRates = o.Ints("gateway-rates", [1_000, 5_000, 10_000, 30_000], [1_000, 10_000]);
         var systems = o.Text("systems", "kestrel,socketio,messenger,gateway").Split(',', StringSplitOptions.TrimEntries);
         var profile = o.Flag("profile", true);
         var duration = TimeSpan.FromSeconds(stepSeconds);
@@ -492,6 +492,7 @@ internal sealed class Ramp(string name, TrafficTarget target, IReadOnlyList<int>
     {
         BenchContext.Say($"{name}: warm-up");
         await ChatTraffic.RunStepAsync(target, Math.Min(5_000, rates[0]), warmUp, drain);
+        await SettleAsync();
         var steps = new List<StepResult>();
         foreach (var rate in rates)
         {
@@ -499,9 +500,14 @@ internal sealed class Ramp(string name, TrafficTarget target, IReadOnlyList<int>
             steps.Add(step);
             BenchContext.Say($"{name}: {rate,7:N0}/s offered, {step.Achieved,7:N0}/s sent; ack p99 {step.Ack.P99,6:0.0} ms; deliver p50 {step.Deliver.P50,6:0.0} p99 {step.Deliver.P99,6:0.0} max {step.Deliver.Max,6:0.0} ms; " +
                 $"{step.Delivered:N0}/{step.Sent:N0} delivered, {step.Errors} errors — {step.Verdict(p99Bound)}");
-            if (stopAtFirstBreak && !step.Holds(p99Bound))
+            if (!step.Holds(p99Bound))
             {
-                break;
+                if (stopAtFirstBreak)
+                {
+                    break;
+                }
+
+                await SettleAsync();
             }
         }
 
